@@ -1,0 +1,33 @@
+"""``champion models [-m SPEC]... [--models FILE]``"""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from champion.cli.run import select_candidates
+from champion.report.escape import terminal_text
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.option("-m", "--model", "specs", multiple=True, metavar="SPEC",
+              help="PROVIDER/MODEL[@BASE_URL], 'builtin', or 'ollama/*'.")
+@click.option("--models", "models_file", type=click.Path(), help="A models.yaml file.")
+def models(specs: tuple[str, ...], models_file: str | None) -> None:
+    """List the candidates that would run (default: the bundled models)."""
+    candidates = select_candidates(specs, models_file)
+    table = Table("id", "provider", "model", "base url", "size")
+    for candidate in candidates:
+        size = f"{candidate.size_gb:.2f} GB" if candidate.size_gb is not None else "—"
+        table.add_row(*(terminal_text(v, 60) for v in (
+            candidate.id, candidate.provider, candidate.model,
+            candidate.resolved_base_url() or "—", size)))
+    Console(highlight=False).print(table)
+
+
+def register(group: click.Group) -> None:
+    """Add the command to the CLI."""
+    group.add_command(models)

@@ -1,0 +1,35 @@
+"""``champion validate SUITE...``"""
+
+from __future__ import annotations
+
+import click
+
+from champion.errors import SuiteError
+from champion.suite import load_suite
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.argument("suites", nargs=-1, required=True, type=click.Path())
+@click.option("--prompt", "prompt_file", type=click.Path(), default=None,
+              help="Prompt for a cookbook test-case file without a 'prompt' key.")
+def validate(suites: tuple[str, ...], prompt_file: str | None) -> None:
+    """Check suite files; print each task and its case count (exit 2 on errors)."""
+    errors = 0
+    for path in suites:
+        try:
+            suite = load_suite(path, prompt_file=prompt_file)
+        except SuiteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            errors += 1
+            continue
+        click.echo(f"{path}: task {suite.task}, {len(suite.cases)} cases,"
+                   f" output {suite.output.kind}, check {suite.check_spec.type}")
+    if errors:
+        raise SystemExit(2)
+
+
+def register(group: click.Group) -> None:
+    """Add the command to the CLI."""
+    group.add_command(validate)

