@@ -93,10 +93,13 @@ class ModelRanking:
 
     @property
     def speed_score(self) -> float | None:
-        """The cookbook's score: 1000 / mean latency in seconds."""
-        if self.latency_ms is None or self.latency_ms.mean <= 0:
-            return None
-        return 1000 / (self.latency_ms.mean / 1000)
+        """The cookbook's score: 1000 / mean latency in seconds.
+
+        Taken from the mean rounded to the µs, as stored, so a report rebuilt
+        from the database shows the same score.
+        """
+        mean = round(self.latency_ms.mean, 3) if self.latency_ms else 0.0
+        return 1e6 / mean if mean > 0 else None
 
     @property
     def leaning(self) -> str | None:

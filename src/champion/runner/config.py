@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from champion.ranking import Ranking
 from champion.records import ModelRun, Trial
 from champion.results import RunResult
 
@@ -50,8 +49,8 @@ class TrialSink(Protocol):
     def add_trials(self, run_id: str, trials: Sequence[Trial]) -> None:
         """Persist a batch of trials."""
 
-    def finish_run(self, run_id: str, ranking: Ranking, status: str) -> None:
-        """Persist the ranking and the final status."""
+    def finish_run(self, result: RunResult) -> None:
+        """Persist the ranking, the final status and the finish time."""
 
 
 class RunListener(Protocol):

@@ -105,7 +105,7 @@ class SuiteRunner:
         finally:
             result = self._result(status)
             if self.sink is not None:
-                self.sink.finish_run(self.run_id, result.ranking, status)
+                self.sink.finish_run(result)
         return result
 
     def _result(self, status: str) -> RunResult:
@@ -189,41 +189,35 @@ class SuiteRunner:
         concurrency = 1 if provider is None or provider.local else max(1, self.config.concurrency)
         allowed_failures = int((1 - self.suite.qualify.min_pass_rate)
                                * len(self.suite.cases) * self.repeats + 1e-9)
-        failures = 0
-        consecutive_errors = 0
-        last_error = model.error
+        failures = consecutive_errors = 0
+        # Once set, the model is not called again; its remaining trials get this reason.
+        skip_reason = model.error if provider is None or model.error else None
         position = 0
-        batches = sorted({batch for batch, _case in planned})
-        for batch in batches:
+        for batch in sorted({batch for batch, _case in planned}):
             cases = [case for b, case in planned if b == batch]
             pending: list[Trial] = []
             try:
                 for start in range(0, len(cases), concurrency):
                     group = cases[start:start + concurrency]
-                    if provider is None or model.error is not None:
-                        results = [self._error_trial(model, c, batch, position + i,
-                                                     model.error or "not loaded")
-                                   for i, c in enumerate(group)]
-                    elif consecutive_errors >= self.config.max_consecutive_errors:
-                        reason = (f"skipped: {consecutive_errors} calls in a row failed"
-                                  f" (last: {last_error})")
-                        results = [self._error_trial(model, c, batch, position + i, reason)
-                                   for i, c in enumerate(group)]
+                    if skip_reason is not None or provider is None:
+                        reason = skip_reason or "not loaded"
+                        results = [self._error_trial(model, case, batch, position + i, reason)
+                                   for i, case in enumerate(group)]
                     else:
                         results = list(await asyncio.gather(*(
-                            self._trial(provider, model, c, batch, position + i)
-                            for i, c in enumerate(group))))
+                            self._trial(provider, model, case, batch, position + i)
+                            for i, case in enumerate(group))))
                     position += len(group)
                     for trial in results:
                         pending.append(trial)
                         self.trials.append(trial)
                         self.listener.trial_done(model.model, trial)
-                        if trial.is_error:
-                            consecutive_errors += 1
-                            last_error = trial.error
-                        else:
-                            consecutive_errors = 0
                         failures += 0 if trial.correct else 1
+                        consecutive_errors = consecutive_errors + 1 if trial.is_error else 0
+                        if (skip_reason is None
+                                and consecutive_errors >= self.config.max_consecutive_errors):
+                            skip_reason = (f"skipped: {consecutive_errors} calls in a row"
+                                           f" failed (last: {trial.error})")
                     if self.config.strategy == "race" and failures > allowed_failures:
                         return
             finally:

@@ -85,8 +85,9 @@ class Store:
         with self._begin() as connection:
             connection.execute(schema.trials.insert(), rows)
 
-    def finish_run(self, run_id: str, ranking: Ranking, status: str) -> None:
-        """Store the ranking and the final status."""
+    def finish_run(self, result: RunResult) -> None:
+        """Store the ranking, the final status and the finish time."""
+        ranking, run_id = result.ranking, result.run_id
         with self._begin() as connection:
             connection.execute(delete(schema.rankings).where(
                 schema.rankings.c.run_id == run_id))
@@ -97,8 +98,8 @@ class Store:
                      "median_ms": m.latency_ms.median if m.latency_ms else None,
                      "data": model_to_json(m)} for m in ranking.models])
             connection.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(
-                status=status, finished_at=datetime.now(UTC), champion=ranking.champion,
-                runner_up=ranking.runner_up))
+                status=result.status, finished_at=result.finished_at,
+                champion=ranking.champion, runner_up=ranking.runner_up))
 
     # -- reading ---------------------------------------------------------
 

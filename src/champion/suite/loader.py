@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -103,11 +102,12 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
         except TemplateSyntaxError as exc:
             raise SuiteError(path, f"prompt.{key}: {exc}",
                              document.line_of(("prompt", key))) from None
-    counts = Counter(case.id for case in suite.cases)
+    seen: set[str] = set()
     for index, case in enumerate(suite.cases):
-        if counts[case.id] > 1:
+        if case.id in seen:
             raise SuiteError(path, f"duplicate case id {case.id!r}",
                              document.line_of(("cases", index, "id")))
+        seen.add(case.id)
         for key, template in templates:
             missing = [name for name in template.placeholders if name not in case.vars]
             if missing:

@@ -53,6 +53,13 @@ class OutputSpec(_Frozen):
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     constrain: bool = False
 
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [str(v) if isinstance(v, int | float) else v for v in value]
+        return value
+
 
 class CheckSpec(_Frozen):
     """How a parsed output is compared with the gold answer."""

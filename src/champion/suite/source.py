@@ -7,12 +7,27 @@ the reader returns a map from key path to line alongside the data.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["KeyPath", "LineMap", "SourceDocument", "read_document"]
+__all__ = ["KeyPath", "LineMap", "SourceDocument", "SuiteYamlLoader", "read_document"]
+
+
+class SuiteYamlLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. ``labels: [yes, no]`` stays text."""
+
+
+SuiteYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SuiteYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 KeyPath = tuple[str | int, ...]
 LineMap = dict[KeyPath, int]
@@ -55,13 +70,13 @@ def read_document(path: Path) -> SourceDocument:
         except json.JSONDecodeError as exc:
             raise DocumentSyntaxError(f"invalid JSON: {exc.msg}", exc.lineno) from exc
         try:
-            lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+            lines = _line_map(yaml.compose(text, Loader=SuiteYamlLoader))
         except yaml.YAMLError:
             lines = {}
         return SourceDocument(str(path), data, lines)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SuiteYamlLoader)
+        data = yaml.load(text, Loader=SuiteYamlLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -1,0 +1,41 @@
+# champion: two commands set everything up.
+#   make demo   install, benchmark the bundled example suites on the bundled models
+#   make test   install, run the tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+# llama-cpp-python is compiled from source. A native build can emit AMX/AVX-512
+# kernels that crash on some CPUs, so the install always builds it portable.
+PORTABLE_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
+
+DEMO_SUITES := examples/ticket-triage.yaml examples/sentiment.yaml \
+	examples/crm-extraction.yaml examples/job-posting-grading.json
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	touch $@
+
+demo: install
+	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 3 \
+		--db sqlite:///.champion/demo.db --json out/demo.json --report out/demo.md
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .champion out .pytest_cache .mypy_cache .ruff_cache

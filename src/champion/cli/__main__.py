@@ -1,0 +1,5 @@
+"""``python -m champion.cli``."""
+
+from champion.cli.main import main
+
+main()
