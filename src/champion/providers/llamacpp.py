@@ -9,8 +9,11 @@ which is also how a per-call deadline stops a runaway generation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,13 +30,31 @@ from champion.providers.candidate import Candidate
 
 __all__ = ["LlamaCppProvider", "labels_grammar"]
 
-_DEFAULT_OPTIONS: dict[str, Any] = {"n_ctx": 2048, "n_threads": None, "n_batch": 512}
+# n_threads stays llama.cpp's own default unless the models file sets it.
+_DEFAULT_OPTIONS: dict[str, Any] = {"n_ctx": 2048, "n_batch": 512}
 
 
 def labels_grammar(labels: tuple[str, ...]) -> str:
     """A GBNF grammar whose only sentences are the labels."""
     alternatives = " | ".join(json.dumps(label) for label in labels)
     return f"root ::= {alternatives}\n"
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """llama.cpp logs from C during context creation even when not verbose."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _Sampling:
@@ -84,7 +105,8 @@ class LlamaCppProvider(Provider):
 
         options = {**_DEFAULT_OPTIONS, **self.candidate.options}
         try:
-            self._llm = llama_cpp.Llama(model_path=str(self.path), verbose=False, **options)
+            with _quiet_stderr():
+                self._llm = llama_cpp.Llama(model_path=str(self.path), verbose=False, **options)
         except (ValueError, RuntimeError) as exc:
             raise ProviderUnavailable(f"could not load {self.path.name}: {exc}") from exc
         # The chat template comes from the GGUF itself; a base model without one

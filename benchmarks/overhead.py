@@ -1,0 +1,119 @@
+"""Harness overhead per trial: time spent outside the model call.
+
+Embedded provider: runs a real bundled model through the real runner (render,
+call, parse, check, store to SQLite) and splits each trial's wall time into
+the model's timed region, the provider's own untimed work (chat template,
+tokenizing, thread hop) and the harness around it. Target: harness < 1 ms.
+
+Usage: python benchmarks/overhead.py [--trials-per-case K] [--model builtin:smollm2-135m]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from champion import Candidate, RunConfig, Store, load_suite
+from champion.records import Trial
+from champion.runner import SuiteRunner
+from champion.runner.requests import build_requests
+from champion.scoring import Scorer
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = ROOT / "examples" / "ticket-triage.yaml"
+
+
+class _Clock:
+    """Listener that brackets the measured phase of each model."""
+
+    def __init__(self) -> None:
+        self.start = 0.0
+        self.end = 0.0
+        self.trials = 0
+
+    def model_started(self, model: str, total: int) -> None: ...
+
+    def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None:
+        self.start = time.perf_counter()
+
+    def trial_done(self, model: str, trial: Trial) -> None:
+        self.trials += 1
+        self.end = time.perf_counter()
+
+    def model_finished(self, model: str) -> None: ...
+
+
+def _micro(function: Any, repeat: int = 2000) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        function()
+    return (time.perf_counter() - start) / repeat * 1e6
+
+
+def embedded(model: str, repeats: int) -> None:
+    from champion.providers.llamacpp import LlamaCppProvider
+
+    suite = load_suite(SUITE)
+    provider_wall: list[float] = []
+    original = LlamaCppProvider.generate
+
+    async def timed_generate(self: LlamaCppProvider, request: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await original(self, request)
+        finally:
+            provider_wall.append(time.perf_counter() - start)
+
+    LlamaCppProvider.generate = timed_generate  # type: ignore[method-assign]
+    clock = _Clock()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/bench.db")
+        runner = SuiteRunner(suite, [Candidate(id="m", provider="llamacpp", model=model)],
+                             RunConfig(repeats=repeats, seed=1), sink=store, listener=clock)
+        result = asyncio.run(runner.run())
+        LlamaCppProvider.generate = original  # type: ignore[method-assign]
+        measured = provider_wall[1:]  # the first call is the warm-up
+        n = len(result.trials)
+        wall = clock.end - clock.start
+        model_s = sum((t.latency_ms or 0) for t in result.trials) / 1000
+        provider_s = sum(measured)
+        harness_ms = (wall - provider_s) / n * 1000
+        # Component micro-benchmarks of the same work the runner does per trial.
+        scorer = Scorer(suite)
+        case = suite.cases[0]
+        output = result.trials[0].output
+        system, user = suite.prompt.templates()
+        trials = result.trials[: len(suite.cases)]
+        store_us = _micro(lambda: store.add_trials("bench", trials), 200) / len(trials)
+        store.close()
+    print(f"embedded provider: {model}, {n} measured trials ({len(suite.cases)} cases ×"
+          f" {repeats} repeats)")
+    print(f"  model call, timed region         {model_s / n * 1000:9.3f} ms/trial")
+    print(f"  provider work outside the timing {(provider_s - model_s) / n * 1000:9.3f}"
+          " ms/trial (chat template, tokenize, thread hop)")
+    print(f"  harness outside the model call   {harness_ms:9.3f} ms/trial   target < 1 ms:"
+          f" {'OK' if harness_ms < 1 else 'MISSED'}")
+    print("  components (micro-benchmarks, per trial):")
+    print(f"    prompt render (once per case)  {_micro(lambda: user.render(case.vars)):9.2f} µs"
+          + (f" + system {_micro(lambda: system.render(case.vars)):.2f} µs" if system else ""))
+    print(f"    request build (once per run)   {_micro(lambda: build_requests(suite), 200):9.2f}"
+          " µs for all cases")
+    print(f"    parse + check                  {_micro(lambda: scorer.score(output, case)):9.2f}"
+          " µs")
+    print(f"    store (batched insert)         {store_us:9.2f} µs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="builtin:smollm2-135m")
+    parser.add_argument("--repeats", type=int, default=4)
+    args = parser.parse_args()
+    embedded(args.model, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
