@@ -6,20 +6,32 @@ import asyncio
 from collections.abc import Sequence
 
 from champion.providers.candidate import Candidate, assign_ids, expand_spec
+from champion.providers.discovery import CandidateFilter, expand
 from champion.results import RunResult
 from champion.runner import RunConfig, RunListener, SuiteRunner
 from champion.store import Store
 from champion.suite.model import Suite
 
-__all__ = ["arun_suite", "resolve_candidates", "run_suite"]
+__all__ = ["aresolve_candidates", "arun_suite", "resolve_candidates", "run_suite"]
 
 
-def resolve_candidates(models: Sequence[str | Candidate]) -> list[Candidate]:
-    """Specs (``ollama/qwen2.5:7b``, ``builtin``) and Candidates → candidates with ids."""
+async def aresolve_candidates(models: Sequence[str | Candidate],
+                              where: CandidateFilter | None = None) -> list[Candidate]:
+    """Specs (``ollama/qwen2.5:7b``, ``builtin``, ``ollama/*``) and Candidates →
+    candidates with ids, discovered and filtered."""
     candidates: list[Candidate] = []
     for item in models:
         candidates.extend(expand_spec(item) if isinstance(item, str) else [item])
+    candidates = await expand(candidates)
+    if where is not None:
+        candidates = [c for c in candidates if where.keep(c)]
     return assign_ids(candidates)
+
+
+def resolve_candidates(models: Sequence[str | Candidate],
+                       where: CandidateFilter | None = None) -> list[Candidate]:
+    """Synchronous :func:`aresolve_candidates`."""
+    return asyncio.run(aresolve_candidates(models, where))
 
 
 async def arun_suite(suite: Suite, models: Sequence[str | Candidate], *,
@@ -44,7 +56,7 @@ async def arun_suite(suite: Suite, models: Sequence[str | Candidate], *,
         config = replace(config, repeats=repeats)
     store = db if isinstance(db, Store) else Store(db)
     try:
-        runner = SuiteRunner(suite, resolve_candidates(models), config, sink=store,
+        runner = SuiteRunner(suite, await aresolve_candidates(models), config, sink=store,
                              listener=listener)
         return await runner.run()
     finally:

@@ -6,19 +6,18 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from champion.cli.run import select_candidates
+from champion.cli.run import candidate_options, select_candidates
 from champion.report.escape import terminal_text
 
 __all__ = ["register"]
 
 
 @click.command()
-@click.option("-m", "--model", "specs", multiple=True, metavar="SPEC",
-              help="PROVIDER/MODEL[@BASE_URL], 'builtin', or 'ollama/*'.")
-@click.option("--models", "models_file", type=click.Path(), help="A models.yaml file.")
-def models(specs: tuple[str, ...], models_file: str | None) -> None:
+@candidate_options
+def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, ...],
+           max_size_gb: float | None) -> None:
     """List the candidates that would run (default: the bundled models)."""
-    candidates = select_candidates(specs, models_file)
+    candidates = select_candidates(specs, models_file, exclude, max_size_gb)
     table = Table("id", "provider", "model", "base url", "size")
     for candidate in candidates:
         size = f"{candidate.size_gb:.2f} GB" if candidate.size_gb is not None else "—"

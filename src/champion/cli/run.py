@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -12,6 +14,7 @@ from champion.api import resolve_candidates
 from champion.cli.options import db_option
 from champion.errors import InputError
 from champion.providers.candidate import Candidate, load_models_file
+from champion.providers.discovery import CandidateFilter
 from champion.report import render_markdown, write_json
 from champion.report.terminal import RunProgress, print_summary
 from champion.results import RunResult
@@ -19,10 +22,14 @@ from champion.runner import RunConfig, SuiteRunner
 from champion.store import Store
 from champion.suite import Suite, load_suite
 
-__all__ = ["register", "select_candidates"]
+__all__ = ["candidate_options", "register", "select_candidates"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def select_candidates(specs: tuple[str, ...], models_file: str | None) -> list[Candidate]:
+def select_candidates(specs: tuple[str, ...], models_file: str | None,
+                      exclude: tuple[str, ...] = (), max_size_gb: float | None = None
+                      ) -> list[Candidate]:
     """Candidates from ``--models`` and ``-m``; the bundled models when neither is given."""
     candidates: list[Candidate | str] = []
     if models_file:
@@ -30,7 +37,25 @@ def select_candidates(specs: tuple[str, ...], models_file: str | None) -> list[C
     candidates.extend(specs)
     if not candidates:
         candidates.append("builtin")
-    return resolve_candidates(candidates)
+    chosen = resolve_candidates(candidates, CandidateFilter(exclude, max_size_gb))
+    if not chosen:
+        raise InputError("no candidate left after --exclude / --max-size-gb")
+    return chosen
+
+
+def candidate_options(function: F) -> F:
+    """``-m``, ``--models``, ``--exclude`` and ``--max-size-gb``."""
+    for option in reversed([
+        click.option("-m", "--model", "specs", multiple=True, metavar="SPEC",
+                     help="PROVIDER/MODEL[@BASE_URL]; 'builtin' for the bundled models;"
+                     " 'ollama/*' for every model on an Ollama server."),
+        click.option("--models", "models_file", type=click.Path(), help="A models.yaml file."),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Leave out candidates whose id or model matches."),
+        click.option("--max-size-gb", type=float, help="Leave out larger models."),
+    ]):
+        function = option(function)
+    return function
 
 
 def _output_path(path: str, task: str, several: bool) -> Path:
@@ -40,9 +65,7 @@ def _output_path(path: str, task: str, several: bool) -> Path:
 
 @click.command()
 @click.argument("suites", nargs=-1, required=True, type=click.Path())
-@click.option("-m", "--model", "specs", multiple=True, metavar="SPEC",
-              help="PROVIDER/MODEL[@BASE_URL], or 'builtin' for every bundled model.")
-@click.option("--models", "models_file", type=click.Path(), help="A models.yaml file.")
+@candidate_options
 @click.option("--repeats", type=click.IntRange(min=1), help="Trials per case.")
 @click.option("--strategy", type=click.Choice(["full", "race"]), default="full",
               show_default=True, help="race stops a model once it can no longer qualify.")
@@ -59,13 +82,14 @@ def _output_path(path: str, task: str, several: bool) -> Path:
               help="Items in the report's production-viability estimate.")
 @click.option("--require-champion", is_flag=True, help="Exit 3 when no model qualifies.")
 def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None,
-        repeats: int | None, strategy: str, concurrency: int, seed: int | None,
+        exclude: tuple[str, ...], max_size_gb: float | None, repeats: int | None,
+        strategy: str, concurrency: int, seed: int | None,
         db: str | None, json_path: str | None, report_path: str | None,
         resume_id: str | None, prompt_file: str | None, items: int,
         require_champion: bool) -> None:
     """Benchmark every candidate on each suite and name the champions."""
     loaded = [load_suite(path, prompt_file=prompt_file) for path in suites]
-    candidates = select_candidates(specs, models_file)
+    candidates = select_candidates(specs, models_file, exclude, max_size_gb)
     if report_path and Path(report_path).suffix.lower() not in (".md", ".markdown"):
         raise InputError(f"--report {report_path}: only .md reports are written by run")
     if resume_id and len(loaded) != 1:

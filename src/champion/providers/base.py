@@ -115,6 +115,10 @@ class Provider(abc.ABC):
         """Provider, model, base URL (no credentials) and digest if known."""
         return ModelIdentity(self.name, self.candidate.model, self.candidate.base_url)
 
+    def list_price(self) -> tuple[float, float, str] | None:
+        """(input, output) USD per million tokens and where that came from, if known."""
+        return None
+
     def concurrency_key(self) -> str:
         """Calls sharing a key share one concurrency limit."""
         return f"{self.name}:{self.candidate.base_url or self.candidate.model}"

@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from champion.errors import CandidateError
 
-__all__ = ["Candidate", "Price", "assign_ids", "expand_spec", "load_models_file", "parse_spec"]
+__all__ = [
+    "Candidate",
+    "Price",
+    "assign_ids",
+    "expand_spec",
+    "load_models_file",
+    "parse_spec",
+    "public_url",
+]
 
 
 class Price(BaseModel):
@@ -48,6 +56,19 @@ class Candidate(BaseModel):
     def api_key(self) -> str | None:
         """The API key, read from the environment at call time; never stored."""
         return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+def public_url(url: str | None) -> str | None:
+    """A URL without credentials, query string or fragment (safe to store and show)."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def parse_spec(spec: str) -> Candidate:

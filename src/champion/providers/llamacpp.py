@@ -27,17 +27,12 @@ from champion.providers.base import (
 )
 from champion.providers.builtin import builtin_path, file_sha256
 from champion.providers.candidate import Candidate
+from champion.providers.grammar import labels_grammar
 
-__all__ = ["LlamaCppProvider", "labels_grammar"]
+__all__ = ["LlamaCppProvider"]
 
 # n_threads stays llama.cpp's own default unless the models file sets it.
 _DEFAULT_OPTIONS: dict[str, Any] = {"n_ctx": 2048, "n_batch": 512}
-
-
-def labels_grammar(labels: tuple[str, ...]) -> str:
-    """A GBNF grammar whose only sentences are the labels."""
-    alternatives = " | ".join(json.dumps(label) for label in labels)
-    return f"root ::= {alternatives}\n"
 
 
 @contextlib.contextmanager

@@ -15,11 +15,12 @@ import secrets
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from champion.errors import ChampionError, ProviderError
 from champion.providers.base import Completion, GenerateRequest, Provider
-from champion.providers.candidate import Candidate
+from champion.providers.candidate import Candidate, public_url
 from champion.providers.registry import create_provider
 from champion.ranking import RankingRules, rank
 from champion.records import ModelRun, Trial
@@ -55,6 +56,17 @@ def ranking_rules(suite: Suite) -> RankingRules:
         min_pass_rate=suite.qualify.min_pass_rate, output_kind=suite.output.kind,
         polarity=polarity, expected={case.id: case.expected for case in suite.cases},
     )
+
+
+@dataclass(slots=True)
+class _ModelState:
+    """Bookkeeping of one model's measured trials."""
+
+    allowed_failures: int
+    skip_reason: str | None
+    failures: int = 0
+    consecutive_errors: int = 0
+    stopped: bool = False
 
 
 class _NullListener:
@@ -130,7 +142,8 @@ class SuiteRunner:
             self.models.append(earlier[candidate.id])
             return
         model = ModelRun(model=candidate.id, provider=candidate.provider,
-                         model_name=candidate.model, base_url=_public_url(candidate))
+                         model_name=candidate.model,
+                         base_url=public_url(candidate.resolved_base_url()))
         if candidate.price is not None:
             model.price_in_per_mtok = candidate.price.input_per_mtok
             model.price_out_per_mtok = candidate.price.output_per_mtok
@@ -169,7 +182,7 @@ class SuiteRunner:
         model.identity = {"provider": identity.provider, "model": identity.model,
                           "base_url": identity.base_url, "digest": identity.digest,
                           **identity.details}
-        price = getattr(provider, "price", None)
+        price = provider.list_price()
         if model.price_in_per_mtok is None and price is not None:
             model.price_in_per_mtok, model.price_out_per_mtok, model.price_source = price
 
@@ -186,43 +199,53 @@ class SuiteRunner:
 
     async def _run_batches(self, provider: Provider | None, model: ModelRun,
                            planned: list[tuple[int, Case]]) -> None:
+        state = _ModelState(
+            allowed_failures=int((1 - self.suite.qualify.min_pass_rate)
+                                 * len(self.suite.cases) * self.repeats + 1e-9),
+            skip_reason=model.error if provider is None or model.error else None,
+        )
         concurrency = 1 if provider is None or provider.local else max(1, self.config.concurrency)
-        allowed_failures = int((1 - self.suite.qualify.min_pass_rate)
-                               * len(self.suite.cases) * self.repeats + 1e-9)
-        failures = consecutive_errors = 0
-        # Once set, the model is not called again; its remaining trials get this reason.
-        skip_reason = model.error if provider is None or model.error else None
+        # A steady pipeline: up to `concurrency` calls in flight, never lock-step groups.
+        gate = asyncio.Semaphore(concurrency)
         position = 0
         for batch in sorted({batch for batch, _case in planned}):
             cases = [case for b, case in planned if b == batch]
             pending: list[Trial] = []
-            try:
-                for start in range(0, len(cases), concurrency):
-                    group = cases[start:start + concurrency]
-                    if skip_reason is not None or provider is None:
-                        reason = skip_reason or "not loaded"
-                        results = [self._error_trial(model, case, batch, position + i, reason)
-                                   for i, case in enumerate(group)]
-                    else:
-                        results = list(await asyncio.gather(*(
-                            self._trial(provider, model, case, batch, position + i)
-                            for i, case in enumerate(group))))
-                    position += len(group)
-                    for trial in results:
-                        pending.append(trial)
-                        self.trials.append(trial)
-                        self.listener.trial_done(model.model, trial)
-                        failures += 0 if trial.correct else 1
-                        consecutive_errors = consecutive_errors + 1 if trial.is_error else 0
-                        if (skip_reason is None
-                                and consecutive_errors >= self.config.max_consecutive_errors):
-                            skip_reason = (f"skipped: {consecutive_errors} calls in a row"
-                                           f" failed (last: {trial.error})")
-                    if self.config.strategy == "race" and failures > allowed_failures:
+
+            async def one(case: Case, slot: int, batch: int = batch,
+                          pending: list[Trial] = pending) -> None:
+                async with gate:
+                    if state.stopped:
                         return
+                    if state.skip_reason is not None or provider is None:
+                        trial = self._error_trial(model, case, batch, slot,
+                                                  state.skip_reason or "not loaded")
+                    else:
+                        trial = await self._trial(provider, model, case, batch, slot)
+                    self._record(model, trial, state, pending)
+
+            try:
+                await asyncio.gather(*(one(case, position + i) for i, case in enumerate(cases)))
             finally:
                 if self.sink is not None and pending:
                     self.sink.add_trials(self.run_id, pending)
+            position += len(cases)
+            if state.stopped:
+                return
+
+    def _record(self, model: ModelRun, trial: Trial, state: _ModelState,
+                pending: list[Trial]) -> None:
+        pending.append(trial)
+        self.trials.append(trial)
+        self.listener.trial_done(model.model, trial)
+        state.failures += 0 if trial.correct else 1
+        state.consecutive_errors = state.consecutive_errors + 1 if trial.is_error else 0
+        if state.skip_reason is None and \
+                state.consecutive_errors >= self.config.max_consecutive_errors:
+            state.skip_reason = (f"skipped: {state.consecutive_errors} calls in a row failed"
+                                 f" (last: {trial.error})")
+        if self.config.strategy == "race" and state.failures > state.allowed_failures:
+            state.stopped = True
 
     def _error_trial(self, model: ModelRun, case: Case, batch: int, position: int,
                      error: str) -> Trial:
@@ -289,17 +312,3 @@ def _error_text(exc: ProviderError) -> str:
     kind = kinds.get(type(exc).__name__, "error")
     message = str(exc)
     return message if message.startswith(f"{kind}:") else f"{kind}: {message}"
-
-
-def _public_url(candidate: Candidate) -> str | None:
-    """The base URL without credentials or query string."""
-    url = candidate.resolved_base_url()
-    if not url:
-        return None
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
