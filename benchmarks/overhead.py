@@ -5,7 +5,12 @@ call, parse, check, store to SQLite) and splits each trial's wall time into
 the model's timed region, the provider's own untimed work (chat template,
 tokenizing, thread hop) and the harness around it. Target: harness < 1 ms.
 
-Usage: python benchmarks/overhead.py [--trials-per-case K] [--model builtin:smollm2-135m]
+HTTP provider: the same calls against a zero-delay loopback OpenAI-compatible
+server (in its own process), once through champion's runner (openai provider,
+scoring, SQLite) and once as a bare httpx loop; prints the ratio. Target ≤ 1.2.
+
+Usage: python benchmarks/overhead.py [--repeats K] [--model builtin:smollm2-135m]
+                                     [--calls N] [--skip-embedded]
 """
 
 from __future__ import annotations
@@ -107,12 +112,93 @@ def embedded(model: str, repeats: int) -> None:
     print(f"    store (batched insert)         {store_us:9.2f} µs")
 
 
+_SERVER = """
+import sys, time
+from champion.testing import MockOpenAIServer
+server = MockOpenAIServer("billing", model="bench")
+print(server.start(), flush=True)
+sys.stdin.read()
+"""
+
+
+async def _bare_loop(base_url: str, body: dict[str, Any], calls: int) -> float:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        start = time.perf_counter()
+        for _ in range(calls):
+            async with client.stream("POST", f"{base_url}/v1/chat/completions",
+                                     json=body) as response:
+                async for _line in response.aiter_lines():
+                    pass
+        return time.perf_counter() - start
+
+
+def _champion_loop(base_url: str, calls: int) -> float:
+    suite = load_suite(SUITE)
+    repeats = max(1, calls // len(suite.cases))
+    clock = _Clock()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/bench.db")
+        candidate = Candidate(id="bench", provider="openai", model="bench",
+                              base_url=f"{base_url}/v1")
+        runner = SuiteRunner(suite, [candidate], RunConfig(repeats=repeats, seed=1),
+                             sink=store, listener=clock)
+        asyncio.run(runner.run())
+        store.close()
+    return (clock.end - clock.start) / clock.trials
+
+
+def http(calls: int, rounds: int = 3) -> None:
+    import statistics
+    import subprocess
+    import sys
+
+    from champion.providers.base import GenerateRequest, Message
+    from champion.providers.openai import OpenAIProvider
+    from champion.runner.requests import build_requests
+
+    server = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        suite = load_suite(SUITE)
+        request: GenerateRequest = next(iter(build_requests(suite).values()))
+        provider = OpenAIProvider(Candidate(id="bench", provider="openai", model="bench",
+                                            base_url=f"{base_url}/v1"))
+        body = provider.body(GenerateRequest(messages=tuple(
+            Message(m.role, m.content) for m in request.messages),
+            max_tokens=request.max_tokens), stream=True)
+        bare, ours = [], []
+        asyncio.run(_bare_loop(base_url, body, 20))  # warm both paths once
+        for _ in range(rounds):
+            bare.append(asyncio.run(_bare_loop(base_url, body, calls)) / calls)
+            ours.append(_champion_loop(base_url, calls))
+    finally:
+        server.terminate()
+    bare_ms, ours_ms = statistics.median(bare) * 1000, statistics.median(ours) * 1000
+    ratio = ours_ms / bare_ms
+    print(f"HTTP provider (openai, streaming) against a zero-delay loopback server,"
+          f" {calls} calls × {rounds} rounds, medians:")
+    print(f"  bare httpx loop                  {bare_ms:9.3f} ms/call")
+    print(f"  champion (runner+score+store)    {ours_ms:9.3f} ms/call")
+    print(f"  harness overhead per call        {ours_ms - bare_ms:9.3f} ms")
+    print(f"  ratio                            {ratio:9.2f}     target ≤ 1.2:"
+          f" {'OK' if ratio <= 1.2 else 'MISSED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="builtin:smollm2-135m")
     parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--skip-embedded", action="store_true")
     args = parser.parse_args()
-    embedded(args.model, args.repeats)
+    if not args.skip_embedded:
+        embedded(args.model, args.repeats)
+        print()
+    http(args.calls)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ class ModelRun:
     identity: dict[str, Any] = field(default_factory=dict)
     cold_start_ms: float | None = None
     error: str | None = None
+    warmup_error: str | None = None
     price_in_per_mtok: float | None = None
     price_out_per_mtok: float | None = None
     price_source: str | None = None

@@ -148,12 +148,23 @@ def test_clopper_pearson_all_pass_table(n: int, bound: float) -> None:
     assert clopper_pearson_lower(n, n) == pytest.approx(0.05 ** (1 / n))
 
 
-@pytest.mark.parametrize(("k", "n"), [(1, 10), (7, 10), (45, 50), (0, 5), (99, 100)])
+@pytest.mark.parametrize(("k", "n"), [(1, 10), (7, 10), (45, 50), (0, 5), (99, 100),
+                                      (990, 1000), (4000, 5000), (49_990, 50_000)])
 def test_clopper_pearson_matches_beta_quantile(k: int, n: int) -> None:
     from scipy.stats import beta
 
     expected = 0.0 if k == 0 else float(beta.ppf(0.05, k, n - k + 1))
     assert clopper_pearson_lower(k, n) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(("a", "b", "x"), [(1, 1, 0.3), (2.5, 7, 0.2), (50, 3, 0.9),
+                                           (1000, 20, 0.97), (0.5, 0.5, 0.5)])
+def test_regularized_beta_matches_scipy(a: float, b: float, x: float) -> None:
+    from scipy.special import betainc
+
+    from champion.ranking.stats import regularized_beta
+
+    assert regularized_beta(a, b, x) == pytest.approx(float(betainc(a, b, x)), abs=1e-12)
 
 
 def test_percentile_matches_numpy_linear() -> None:

@@ -46,6 +46,25 @@ def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
                 "champion_migrations"} <= set(table_names(connection))
 
 
+def test_an_old_database_is_migrated_forward(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the shape m001 created before m002 existed
+        old.execute("CREATE TABLE champion_migrations (name VARCHAR(100) PRIMARY KEY,"
+                    " applied_at DATETIME NOT NULL)")
+        old.execute("INSERT INTO champion_migrations VALUES ('m001_initial', '2026-01-01')")
+        old.execute("CREATE TABLE runs (id VARCHAR(40) PRIMARY KEY)")
+        old.execute("CREATE TABLE run_models (run_id VARCHAR(40), model VARCHAR(300),"
+                    " error TEXT)")
+    Store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as migrated:
+        columns = {row[1] for row in migrated.execute("PRAGMA table_info(run_models)")}
+        names = {row[0] for row in migrated.execute("SELECT name FROM champion_migrations")}
+    assert "warmup_error" in columns
+    assert names == {m.__name__ for m in MIGRATIONS}
+
+
 def test_default_database_is_created_under_dot_champion(tmp_path: Path,
                                                         monkeypatch: object) -> None:
     import pytest

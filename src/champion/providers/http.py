@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -52,7 +53,17 @@ class HttpProvider(Provider):
         if not base_url:
             raise CandidateError(f"{candidate.id or candidate.model}: provider {self.name}"
                                  " needs a base_url (-m PROVIDER/MODEL@BASE_URL)")
-        self.base_url = base_url.rstrip("/")
+        # A query string in the base URL (Azure's api-version, a key) is sent as
+        # params with every request, not glued in front of the path.
+        # Credentials in the URL become Basic auth unless an API key is configured.
+        parts = urlsplit(base_url)
+        self._params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self._basic = (unquote(parts.username or ""), unquote(parts.password or "")) \
+            if parts.username else None
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        self.base_url = urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
         self._client = client
         self._own_client = client is None
 
@@ -82,12 +93,23 @@ class HttpProvider(Provider):
         return headers
 
     @asynccontextmanager
-    async def stream(self, method: str, path: str, body: dict[str, Any] | None,
+    async def stream(self, method: str, path: str, body: dict[str, Any] | bytes | None,
                      ) -> AsyncIterator[httpx.Response]:
-        """Send a request and yield the response with a 2xx status, mapping every failure."""
+        """Send a request and yield the response with a 2xx status, mapping every failure.
+
+        ``body`` is JSON: a value, or bytes already encoded.
+        """
+        headers = self.headers()
+        content = None
+        if isinstance(body, bytes):
+            content, body = body, None
+            headers["Content-Type"] = "application/json"
+        auth = self._basic if self._basic and "Authorization" not in headers else None
         try:
             async with self.client.stream(method, self.base_url + path, json=body,
-                                          headers=self.headers()) as response:
+                                          content=content,
+                                          params=self._params or None,
+                                          headers=headers, auth=auth) as response:
                 if response.status_code >= 400:
                     text = (await response.aread()).decode("utf-8", "replace")
                     raise error_for_status(response.status_code, text)

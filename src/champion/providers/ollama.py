@@ -123,11 +123,12 @@ class OllamaProvider(HttpProvider):
         ttfot: int | None = None
         final: dict[str, Any] | None = None
         tracker = AnswerTracker()
+        latency: int | None = None
         start = time.perf_counter_ns()
         async with self.stream("POST", "/api/chat", body) as response:
             async for line in response.aiter_lines():
-                if not line.strip():
-                    continue
+                if latency is not None or not line.strip():
+                    continue  # after the done object: drain, so the connection is reused
                 try:
                     event = json.loads(line)
                 except ValueError:
@@ -150,9 +151,8 @@ class OllamaProvider(HttpProvider):
                             ttfot = now
                 if event.get("done"):
                     final = event
-                    break
-        latency = time.perf_counter_ns() - start
-        if final is None:
+                    latency = time.perf_counter_ns() - start
+        if final is None or latency is None:
             raise ProviderProtocolError("protocol: stream ended without a done object")
         return self._completion(content, thinking, first, ttfot, final, latency)
 

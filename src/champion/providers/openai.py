@@ -58,6 +58,7 @@ class OpenAIProvider(HttpProvider):
     def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(candidate, client)
         self._served_model: str | None = None
+        self._encoded: dict[int, bytes] = {}
         self._model_info: dict[str, Any] = {}
 
     async def load(self) -> None:
@@ -112,26 +113,31 @@ class OpenAIProvider(HttpProvider):
     async def generate(self, request: GenerateRequest) -> Completion:
         """One chat completion, streamed unless ``options.stream`` is false."""
         stream = bool(self.candidate.options.get("stream", True))
-        body = self.body(request, stream)
+        body = self._encoded.get(id(request))
+        if body is None:  # requests live for the whole run: encode each once
+            body = self._encoded[id(request)] = json.dumps(self.body(request, stream)).encode()
         state = _Stream()
         start = time.perf_counter_ns()
         async with self.stream("POST", "/chat/completions", body) as response:
             if stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"):
-                await self._read_events(response, state, start)
+                latency = await self._read_events(response, state, start)
             else:
                 self._read_whole(await response.aread(), state)
-        latency = time.perf_counter_ns() - start
+                latency = time.perf_counter_ns() - start
         return self._completion(state, latency)
 
-    async def _read_events(self, response: httpx.Response, state: _Stream, start: int) -> None:
+    async def _read_events(self, response: httpx.Response, state: _Stream, start: int) -> int:
+        """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
+        end: int | None = None
         async for line in response.aiter_lines():
-            if not line.startswith("data:"):
-                continue
+            if end is not None or not line.startswith("data:"):
+                continue  # after [DONE]: drain, so the connection can be reused
             data = line[5:].strip()
             if data == "[DONE]":
+                end = time.perf_counter_ns() - start
                 state.done = True
-                break
+                continue
             try:
                 event = json.loads(data)
             except ValueError:
@@ -161,8 +167,11 @@ class OpenAIProvider(HttpProvider):
             if event.get("timings"):
                 state.timings = event["timings"]
             state.model = event.get("model") or state.model
+        if end is None:
+            end = time.perf_counter_ns() - start
         if not state.done and state.finish is None:
             raise ProviderProtocolError("protocol: stream ended before [DONE]")
+        return end
 
     def _read_whole(self, raw: bytes, state: _Stream) -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["clopper_pearson_lower", "percentile"]
+__all__ = ["clopper_pearson_lower", "percentile", "regularized_beta"]
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -19,14 +19,40 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
 
 
-def _binomial_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p)."""
-    if k <= 0:
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 1000):
+        m2 = 2 * m
+        for numerator in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                          -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            step = d * c
+            h *= step
+        if abs(step - 1.0) < 1e-15:
+            break
+    return h
+
+
+def regularized_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b), the regularized incomplete beta function."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
         return 1.0
-    total = 0.0
-    for i in range(k, n + 1):
-        total += math.comb(n, i) * p**i * (1 - p) ** (n - i)
-    return total
+    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                 + a * math.log(x) + b * math.log1p(-x))
+    front = math.exp(log_front)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_fraction(a, b, x) / a
+    return 1.0 - front * _beta_fraction(b, a, 1.0 - x) / b
 
 
 def clopper_pearson_lower(passes: int, trials: int, alpha: float = 0.05) -> float:
@@ -38,10 +64,11 @@ def clopper_pearson_lower(passes: int, trials: int, alpha: float = 0.05) -> floa
         return 0.0
     if passes == trials:
         return float(alpha ** (1 / trials))
+    # P(X >= k | p) = I_p(k, n - k + 1); bisect for the p where it equals alpha.
     low, high = 0.0, passes / trials
-    for _ in range(60):  # bisection: P(X >= passes | p) = alpha
+    for _ in range(60):
         middle = (low + high) / 2
-        if _binomial_tail(passes, trials, middle) < alpha:
+        if regularized_beta(passes, trials - passes + 1, middle) < alpha:
             low = middle
         else:
             high = middle

@@ -17,7 +17,11 @@ __all__ = ["RunProgress", "print_summary"]
 
 
 def _seconds(ms: float | None) -> str:
-    return "—" if ms is None else f"{ms / 1000:.2f}s"
+    if ms is None:
+        return "—"
+    if ms >= 1000:
+        return f"{ms / 1000:.2f}s"
+    return f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms"
 
 
 class RunProgress:

@@ -25,6 +25,9 @@ class RunConfig:
         warmup: one untimed call per model before its measured trials.
         max_consecutive_errors: after this many failed calls in a row the rest
             of a model's trials are recorded as errors without calling it.
+        flush_interval_s: trials are written at the end of a batch once this
+            long has passed since the last write, and always when a model
+            ends or the run is interrupted.
     """
 
     repeats: int | None = None
@@ -35,6 +38,7 @@ class RunConfig:
     max_consecutive_errors: int = 5
     retries: int = 2
     retry_backoff_s: float = 0.5
+    flush_interval_s: float = 1.0
 
 
 class TrialSink(Protocol):

@@ -9,7 +9,7 @@ sink as soon as the batch ends, so an interrupted run keeps what it measured.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import gc
 import random
 import secrets
 import time
@@ -64,6 +64,7 @@ class _ModelState:
 
     allowed_failures: int
     skip_reason: str | None
+    max_errors: int
     failures: int = 0
     consecutive_errors: int = 0
     stopped: bool = False
@@ -163,9 +164,14 @@ class SuiteRunner:
         if self.sink is not None:
             self.sink.add_model(self.run_id, model)
         self.listener.model_loaded(candidate.id, model.cold_start_ms, model.error)
+        # Objects alive now (model, requests, clients) are never garbage: keep
+        # the collector from rescanning them during the measured phase.
+        gc.collect()
+        gc.freeze()
         try:
             await self._run_batches(provider, model, planned)
         finally:
+            gc.unfreeze()
             if provider is not None:
                 await provider.aclose()
             self.listener.model_finished(candidate.id)
@@ -193,8 +199,10 @@ class SuiteRunner:
         if self.config.warmup:
             request = warmup_request(self.suite, self.suite.cases[0])
             # A failing warm-up is not fatal: the measured trials record what is wrong.
-            with contextlib.suppress(ProviderError):
+            try:
                 await self._call(provider, request)
+            except ProviderError as exc:
+                model.warmup_error = str(exc)
         model.cold_start_ms = (time.perf_counter_ns() - start) / 1e6
 
     async def _run_batches(self, provider: Provider | None, model: ModelRun,
@@ -203,18 +211,21 @@ class SuiteRunner:
             allowed_failures=int((1 - self.suite.qualify.min_pass_rate)
                                  * len(self.suite.cases) * self.repeats + 1e-9),
             skip_reason=model.error if provider is None or model.error else None,
+            # After a failed warm-up, two more failures in a row are enough evidence.
+            max_errors=min(2, self.config.max_consecutive_errors) if model.warmup_error
+            else self.config.max_consecutive_errors,
         )
         concurrency = 1 if provider is None or provider.local else max(1, self.config.concurrency)
         # A steady pipeline: up to `concurrency` calls in flight, never lock-step groups.
         gate = asyncio.Semaphore(concurrency)
         position = 0
-        for batch in sorted({batch for batch, _case in planned}):
-            cases = [case for b, case in planned if b == batch]
-            pending: list[Trial] = []
+        unflushed: list[Trial] = []
+        last_flush = time.monotonic()
+        try:
+            for batch in sorted({batch for batch, _case in planned}):
+                cases = [case for b, case in planned if b == batch]
 
-            async def one(case: Case, slot: int, batch: int = batch,
-                          pending: list[Trial] = pending) -> None:
-                async with gate:
+                async def one(case: Case, slot: int, batch: int = batch) -> None:
                     if state.stopped:
                         return
                     if state.skip_reason is not None or provider is None:
@@ -222,16 +233,33 @@ class SuiteRunner:
                                                   state.skip_reason or "not loaded")
                     else:
                         trial = await self._trial(provider, model, case, batch, slot)
-                    self._record(model, trial, state, pending)
+                    self._record(model, trial, state, unflushed)
 
-            try:
-                await asyncio.gather(*(one(case, position + i) for i, case in enumerate(cases)))
-            finally:
-                if self.sink is not None and pending:
-                    self.sink.add_trials(self.run_id, pending)
-            position += len(cases)
-            if state.stopped:
-                return
+                async def gated(case: Case, slot: int) -> None:
+                    async with gate:
+                        await one(case, slot)
+
+                if concurrency == 1:  # no task per trial on the common path
+                    for i, case in enumerate(cases):
+                        await one(case, position + i)
+                else:
+                    await asyncio.gather(*(gated(case, position + i)
+                                           for i, case in enumerate(cases)))
+                position += len(cases)
+                if state.stopped:
+                    return
+                # Write at batch ends, at most once per flush interval.
+                if time.monotonic() - last_flush >= self.config.flush_interval_s:
+                    self._flush(unflushed)
+                    last_flush = time.monotonic()
+        finally:  # end of the model, an error or an interruption
+            self._flush(unflushed)
+
+    def _flush(self, trials: list[Trial]) -> None:
+        """Hand measured trials to the sink in one transaction (never mid-call)."""
+        if self.sink is not None and trials:
+            self.sink.add_trials(self.run_id, trials)
+        trials.clear()
 
     def _record(self, model: ModelRun, trial: Trial, state: _ModelState,
                 pending: list[Trial]) -> None:
@@ -240,8 +268,7 @@ class SuiteRunner:
         self.listener.trial_done(model.model, trial)
         state.failures += 0 if trial.correct else 1
         state.consecutive_errors = state.consecutive_errors + 1 if trial.is_error else 0
-        if state.skip_reason is None and \
-                state.consecutive_errors >= self.config.max_consecutive_errors:
+        if state.skip_reason is None and state.consecutive_errors >= state.max_errors:
             state.skip_reason = (f"skipped: {state.consecutive_errors} calls in a row failed"
                                  f" (last: {trial.error})")
         if self.config.strategy == "race" and state.failures > state.allowed_failures:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, inspect, select, text
 
 from champion.store import schema
 
@@ -24,6 +24,19 @@ def m001_initial(connection: Connection) -> None:
     """Runs, the models in each run, trials and rankings."""
     for table in (schema.runs, schema.run_models, schema.trials, schema.rankings):
         table.create(connection, checkfirst=True)
+
+
+@migration
+def m002_warmup_error(connection: Connection) -> None:
+    """Why a model's warm-up call failed (its trials may still have run)."""
+    _add_column(connection, "run_models", "warmup_error", "TEXT")
+
+
+def _add_column(connection: Connection, table: str, column: str, sql_type: str) -> None:
+    # m001 builds tables from the current schema, so a fresh database already
+    # has every column; older databases get it here.
+    if column not in {c["name"] for c in inspect(connection).get_columns(table)}:
+        connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
 def migrate(connection: Connection) -> list[str]:

@@ -56,6 +56,7 @@ run_models = Table(
     Column("identity", JSON, nullable=False),
     Column("cold_start_ms", Float),
     Column("error", Text),
+    Column("warmup_error", Text),
     Column("price_in_per_mtok", Float),
     Column("price_out_per_mtok", Float),
     Column("price_source", String(100)),
