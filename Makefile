@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 PORTABLE_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
 
-DEMO_SUITES := examples/ticket-triage.yaml examples/sentiment.yaml \
+DEMO_SUITES := examples/order-number.yaml examples/ticket-triage.yaml examples/sentiment.yaml \
 	examples/crm-extraction.yaml examples/job-posting-grading.json
 
 .PHONY: install demo test lint bench clean
@@ -21,10 +21,13 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	# LiteLLM's bundled price map (list prices for cost_usd). champion reads the
+	# JSON file and never imports litellm, so its dependencies are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps 'litellm==1.110.2'
 	touch $@
 
 demo: install
-	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 3 \
+	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 2 \
 		--db sqlite:///.champion/demo.db --json out/demo.json --report out/demo.md
 
 test: install

@@ -96,7 +96,9 @@ def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None
         raise InputError("--resume takes exactly one suite")
     config = RunConfig(repeats=repeats, strategy=strategy,  # type: ignore[arg-type]
                        concurrency=concurrency, seed=seed)
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:  # logs and pipes: no wrapping at 80 columns
+        console.width = max(console.width, 160)
     store = Store(db)
     missing_champion = False
     try:

@@ -85,6 +85,8 @@ class ModelRanking:
     error: str | None = None
     error_reasons: dict[str, int] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
+    #: Median time to the first answer token (differs from TTFT for reasoning models).
+    ttfot_ms_median: float | None = None
 
     @property
     def qualified(self) -> bool:
@@ -168,6 +170,7 @@ def _summarise(run: ModelRun, trials: list[Trial], rules: RankingRules) -> Model
     pass_rate = passes / total if total else 0.0
     latency = LatencyStats.of(t.latency_ms for t in answered if t.latency_ms is not None)
     ttfts = sorted(t.ttft_ms for t in answered if t.ttft_ms is not None)
+    ttfots = sorted(t.ttfot_ms for t in answered if t.ttfot_ms is not None)
     never_ran = run.error is not None or total == 0 or not answered
     if never_ran:
         status: Status = "error"
@@ -199,6 +202,7 @@ def _summarise(run: ModelRun, trials: list[Trial], rules: RankingRules) -> Model
         field_accuracy=_field_accuracy(answered, total),
         too_lenient=lenient, too_strict=strict, error=error,
         error_reasons=dict(error_reasons), identity=dict(run.identity),
+        ttfot_ms_median=percentile(ttfots, 50) if ttfots else None,
     )
 
 

@@ -32,6 +32,8 @@ def model_to_json(line: ModelRanking) -> dict[str, Any]:
         },
         "ttft_ms": None if line.ttft_ms_median is None else {
             "median": _round(line.ttft_ms_median)},
+        "ttfot_ms": None if line.ttfot_ms_median is None else {
+            "median": _round(line.ttfot_ms_median)},
         "output_tokens_per_s": _round(line.output_tokens_per_s, 2),
         "cold_start_ms": _round(line.cold_start_ms),
         "cost_usd": _round(line.cost_usd, 8),
@@ -76,4 +78,5 @@ def model_from_json(data: dict[str, Any]) -> ModelRanking:
         too_lenient=data.get("too_lenient", 0), too_strict=data.get("too_strict", 0),
         error=data.get("error"), error_reasons=data.get("error_reasons", {}),
         identity=data.get("identity", {}),
+        ttfot_ms_median=(data.get("ttfot_ms") or {}).get("median"),
     )
