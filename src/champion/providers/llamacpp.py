@@ -28,6 +28,7 @@ from champion.providers.base import (
 from champion.providers.builtin import builtin_path, file_sha256
 from champion.providers.candidate import Candidate
 from champion.providers.grammar import labels_grammar
+from champion.providers.memo import RequestMemo
 
 __all__ = ["LlamaCppProvider"]
 
@@ -89,6 +90,7 @@ class LlamaCppProvider(Provider):
         self._chat = True
         self._formatter: Any = None
         self._grammars: dict[str, Any] = {}
+        self._prompts: RequestMemo[tuple[list[int], list[str], list[Any]]] = RequestMemo()
         self._digest: str | None = None
 
     async def load(self) -> None:
@@ -167,7 +169,7 @@ class LlamaCppProvider(Provider):
     def _generate(self, request: GenerateRequest, grammar: Any) -> Completion:
         from llama_cpp import StoppingCriteriaList
 
-        tokens, stop, criteria = self._prompt(request)
+        tokens, stop, criteria = self._prompts.get(request, self._prompt)
         options: dict[str, Any] = {
             "max_tokens": request.max_tokens, "temperature": request.temperature,
             "seed": request.seed, "stop": stop, "grammar": grammar, "stream": True,
@@ -208,6 +210,7 @@ class LlamaCppProvider(Provider):
         """Free the model."""
         llm, self._llm = self._llm, None
         self._grammars.clear()
+        self._prompts.clear()
         if llm is not None:
             llm.close()
 

@@ -25,6 +25,7 @@ from champion.providers.base import Completion, GenerateRequest, ModelIdentity
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.grammar import labels_grammar
 from champion.providers.http import HttpProvider
+from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
 from champion.providers.reasoning import AnswerTracker, split_reasoning
 
@@ -58,7 +59,7 @@ class OpenAIProvider(HttpProvider):
     def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(candidate, client)
         self._served_model: str | None = None
-        self._encoded: dict[int, bytes] = {}
+        self._encoded: RequestMemo[bytes] = RequestMemo()
         self._model_info: dict[str, Any] = {}
 
     async def load(self) -> None:
@@ -113,9 +114,7 @@ class OpenAIProvider(HttpProvider):
     async def generate(self, request: GenerateRequest) -> Completion:
         """One chat completion, streamed unless ``options.stream`` is false."""
         stream = bool(self.candidate.options.get("stream", True))
-        body = self._encoded.get(id(request))
-        if body is None:  # requests live for the whole run: encode each once
-            body = self._encoded[id(request)] = json.dumps(self.body(request, stream)).encode()
+        body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
         state = _Stream()
         start = time.perf_counter_ns()
         async with self.stream("POST", "/chat/completions", body) as response:

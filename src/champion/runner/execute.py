@@ -163,18 +163,19 @@ class SuiteRunner:
         self._describe(provider, model)
         if self.sink is not None:
             self.sink.add_model(self.run_id, model)
-        self.listener.model_loaded(candidate.id, model.cold_start_ms, model.error)
         # Objects alive now (model, requests, clients) are never garbage: keep
-        # the collector from rescanning them during the measured phase.
+        # the collector from rescanning them during the measured phase. This is
+        # per-model setup (tens of ms), so it happens before the measured phase begins.
         gc.collect()
         gc.freeze()
+        self.listener.model_loaded(candidate.id, model.cold_start_ms, model.error)
         try:
             await self._run_batches(provider, model, planned)
+            self.listener.model_finished(candidate.id)  # every trial measured and stored
         finally:
             gc.unfreeze()
             if provider is not None:
                 await provider.aclose()
-            self.listener.model_finished(candidate.id)
 
     def _describe(self, provider: Provider | None, model: ModelRun) -> None:
         if provider is None:
