@@ -166,10 +166,16 @@ def test_cost_from_the_models_file_price_and_null_without_one(
     data = {m["model"]: m for m in run_to_json(result)["models"]}
     # The mock reports 10 prompt tokens and 1 completion token per call.
     assert data["priced-model"]["cost_usd"] == pytest.approx(3 * (10 * 1.0 + 1 * 2.0) / 1e6)
+    assert data["priced-model"]["price"] == {"input_per_mtok": 1.0, "output_per_mtok": 2.0,
+                                             "source": "models file"}
     assert data["no-such-model-anywhere"]["cost_usd"] is None
+    assert data["no-such-model-anywhere"]["price"] is None
+    report = render_markdown(Store(db_url).load_run(result.run_id))
+    assert "- priced-model: 1 / 2, from models file" in report
 
 
 def test_list_price_from_litellms_bundled_map(triage_suite: Path, db_url: str) -> None:
+    import importlib.metadata
     import importlib.util
 
     if importlib.util.find_spec("litellm") is None:  # champion reads its data, never imports it
@@ -188,4 +194,6 @@ def test_list_price_from_litellms_bundled_map(triage_suite: Path, db_url: str) -
     [model] = result.models
     assert model.price_source is not None and model.price_source.startswith("litellm ")
     [line] = run_to_json(result)["models"]
+    version = importlib.metadata.version("litellm")
+    assert line["price"]["source"] == f"litellm {version} (gpt-4o-mini)"
     assert line["cost_usd"] == pytest.approx(3 * (10 * price[0] + 1 * price[1]) / 1e6)

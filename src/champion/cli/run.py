@@ -16,7 +16,7 @@ from champion.errors import InputError
 from champion.providers.candidate import Candidate, load_models_file
 from champion.providers.discovery import CandidateFilter
 from champion.report import render_markdown, write_json
-from champion.report.terminal import RunProgress, print_summary
+from champion.report.terminal import RunProgress, print_champions, print_summary
 from champion.results import RunResult
 from champion.runner import RunConfig, SuiteRunner
 from champion.store import Store
@@ -100,21 +100,23 @@ def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None
     if not console.is_terminal:  # logs and pipes: no wrapping at 80 columns
         console.width = max(console.width, 160)
     store = Store(db)
-    missing_champion = False
+    results: list[RunResult] = []
+    several = len(loaded) > 1
     try:
         for suite in loaded:
             result = _run_one(console, store, suite, candidates, config, resume_id)
-            several = len(loaded) > 1
+            results.append(result)
             if json_path:
                 write_json(result, _output_path(json_path, suite.task, several))
             if report_path:
                 target = _output_path(report_path, suite.task, several)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(render_markdown(result, items=items), encoding="utf-8")
-            missing_champion |= result.champion is None
     finally:
         store.close()
-    if require_champion and missing_champion:
+    if several:
+        print_champions(console, results)
+    if require_champion and any(result.champion is None for result in results):
         raise SystemExit(3)
 
 

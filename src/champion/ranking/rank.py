@@ -87,6 +87,8 @@ class ModelRanking:
     identity: dict[str, Any] = field(default_factory=dict)
     #: Median time to the first answer token (differs from TTFT for reasoning models).
     ttfot_ms_median: float | None = None
+    #: The price used for ``cost_usd``: USD per million tokens and where it came from.
+    price: dict[str, Any] | None = None
 
     @property
     def qualified(self) -> bool:
@@ -203,7 +205,15 @@ def _summarise(run: ModelRun, trials: list[Trial], rules: RankingRules) -> Model
         too_lenient=lenient, too_strict=strict, error=error,
         error_reasons=dict(error_reasons), identity=dict(run.identity),
         ttfot_ms_median=percentile(ttfots, 50) if ttfots else None,
+        price=_price(run),
     )
+
+
+def _price(run: ModelRun) -> dict[str, Any] | None:
+    if run.price_in_per_mtok is None or run.price_out_per_mtok is None:
+        return None
+    return {"input_per_mtok": run.price_in_per_mtok, "output_per_mtok": run.price_out_per_mtok,
+            "source": run.price_source}
 
 
 def _tokens_per_s(trials: list[Trial]) -> float | None:

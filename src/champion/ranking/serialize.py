@@ -50,6 +50,7 @@ def model_to_json(line: ModelRanking) -> dict[str, Any]:
         "leaning": line.leaning,
         "error_reasons": line.error_reasons,
         "identity": line.identity,
+        "price": line.price,
     }
     if line.error is not None:
         data["error"] = line.error
@@ -79,4 +80,5 @@ def model_from_json(data: dict[str, Any]) -> ModelRanking:
         error=data.get("error"), error_reasons=data.get("error_reasons", {}),
         identity=data.get("identity", {}),
         ttfot_ms_median=(data.get("ttfot_ms") or {}).get("median"),
+        price=data.get("price"),
     )

@@ -32,6 +32,18 @@ def _correct(line: ModelRanking) -> str:
     return f"{line.passes}/{line.trials} ({line.pass_rate:.0%})"
 
 
+def _prices(ranking: tuple[ModelRanking, ...]) -> list[str]:
+    priced = [m for m in ranking if m.price is not None]
+    if not priced:
+        return ["Cost is unknown (—) without a price in the models file or a list price."]
+    lines = ["", "Prices used for cost (USD per million tokens, input / output):", ""]
+    for m in priced:
+        price = m.price or {}
+        lines.append(f"- {md_cell(m.model)}: {price['input_per_mtok']:g} /"
+                     f" {price['output_per_mtok']:g}, from {md_cell(price.get('source') or '?')}")
+    return lines
+
+
 def render_markdown(result: RunResult, items: int = 100) -> str:
     """The whole report. ``items`` sizes the production-viability estimate."""
     ranking = result.ranking.models
@@ -73,6 +85,7 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
             out.append(row)
         out.append("")
         out.append("Speed score = 1000 / average latency in seconds.")
+        out += _prices(ranking)
     else:
         out.append("No model qualified.")
     out += ["", "## Failed to qualify", ""]

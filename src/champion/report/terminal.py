@@ -13,7 +13,7 @@ from champion.report.cases import case_lines
 from champion.report.escape import terminal_text
 from champion.results import RunResult
 
-__all__ = ["RunProgress", "print_summary"]
+__all__ = ["RunProgress", "print_champions", "print_summary"]
 
 
 def _seconds(ms: float | None) -> str:
@@ -142,3 +142,22 @@ def print_summary(console: Console, result: RunResult) -> None:
                     reason += f"; failed {cases}" + (f" and {more} more" if more > 0 else "")
             console.print(f"  - {terminal_text(line.model)}: {terminal_text(reason, 300)}",
                           highlight=False)
+
+
+def print_champions(console: Console, results: list[RunResult]) -> None:
+    """One line per suite: its champion and runner-up (after a run of several suites)."""
+    from rich.table import Table
+
+    table = Table("task", "champion", "runner-up", "run id", title="Champions",
+                  title_justify="left", highlight=False)
+    for result in results:
+        lines = {m.status: m for m in result.ranking.models}
+        cells = []
+        for status in ("champion", "runner-up"):
+            line = lines.get(status)
+            median = line.latency_ms.median if line and line.latency_ms else None
+            cells.append(f"{terminal_text(line.model, 40)} ({_seconds(median)})" if line
+                         else "none qualified" if status == "champion" else "—")
+        table.add_row(terminal_text(result.task, 40), *cells, result.run_id)
+    console.print()
+    console.print(table)

@@ -1,0 +1,101 @@
+"""The ``champion`` commands through the real console entry point (test provider)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+Write = Callable[[str, str], Path]
+
+MODELS = """\
+models:
+  - id: good
+    provider: test
+    model: good
+    options: {rules: [["charged|refund", "billing"], ["error", "technical"]]}
+  - id: lazy
+    provider: test
+    model: lazy
+    options: {reply: billing}
+"""
+
+HARD = """\
+task: hard-one
+prompt: {user: "Q {q}"}
+output: {kind: label, labels: [yes, no]}
+cases:
+  - {id: H1, vars: {q: a}, expected: "yes"}
+  - {id: H2, vars: {q: b}, expected: "no"}
+"""
+
+
+def test_several_suites_print_champions_and_write_json_per_task(
+        triage_suite: Path, write: Write, tmp_path: Path, db_url: str) -> None:
+    models = write("models.yaml", MODELS)
+    hard = write("hard.yaml", HARD)
+    out = tmp_path / "out" / "run.json"
+    result = run_cli("run", str(triage_suite), str(hard), "--models", str(models),
+                     "--repeats", "2", "--db", db_url, "--json", str(out),
+                     "--require-champion")
+    assert result.returncode == 3, result.stderr  # hard-one has no champion
+    assert "Traceback" not in result.stderr
+    triage = json.loads((tmp_path / "out" / "run.mini-triage.json").read_text())
+    hard_run = json.loads((tmp_path / "out" / "run.hard-one.json").read_text())
+    assert triage["champion"] == "good" and hard_run["champion"] is None
+    assert triage["calls"] == 12 and hard_run["calls"] == 8
+    summary = result.stdout[result.stdout.index("Champions"):]
+    assert "mini-triage" in summary and "good (" in summary
+    assert "hard-one" in summary and "none qualified" in summary
+    # Without --require-champion the same run is a success.
+    again = run_cli("run", str(hard), "--models", str(models), "--repeats", "1",
+                    "--db", db_url)
+    assert again.returncode == 0 and "Champion: none" in again.stdout
+    assert "Champions" not in again.stdout  # one suite: no cross-suite table
+
+
+def test_plain_output_lists_progress_tree_and_reasons(triage_suite: Path, write: Write,
+                                                      db_url: str) -> None:
+    result = run_cli("run", str(triage_suite), "--models", str(write("m.yaml", MODELS)),
+                     "--repeats", "2", "--db", db_url)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "good: loading, 6 trials planned" in out and "good: 6/6 trials, 6 correct" in out
+    assert "good 🏆 champion" in out and "Result: 6/6 ✅" in out and "Score:" in out
+    assert "Champion: good (median" in out and "Runner-up: none" in out
+    assert "- lazy: 4/6 correct; failed C2 (2/2)" in out
+
+
+def test_validate_prints_task_and_case_count(triage_suite: Path) -> None:
+    result = run_cli("validate", str(triage_suite),
+                     str(Path(__file__).parents[2] / "examples" / "job-posting-grading.json"))
+    assert result.returncode == 0, result.stderr
+    assert "task mini-triage, 3 cases" in result.stdout
+    assert "task job_posting_summary_grading, 10 cases" in result.stdout
+
+
+def test_report_defaults_to_the_latest_run(triage_suite: Path, write: Write,
+                                           db_url: str) -> None:
+    models = write("m.yaml", MODELS)
+    empty = run_cli("report", "--db", db_url)
+    assert empty.returncode == 2 and "no runs yet" in empty.stderr
+    first = run_cli("run", str(triage_suite), "--models", str(models), "--repeats", "1",
+                    "--db", db_url)
+    second = run_cli("run", str(triage_suite), "-m", "test/echo", "--repeats", "1",
+                     "--db", db_url)
+    assert first.returncode == 0 and second.returncode == 0
+    latest = run_cli("report", "--db", db_url, "--format", "json")
+    assert [m["model"] for m in json.loads(latest.stdout)["models"]] == ["echo"]
+    missing = run_cli("report", "nope", "--db", db_url)
+    assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
+
+
+def test_bad_models_file_and_spec_exit_2(triage_suite: Path, write: Write) -> None:
+    bad = write("bad-models.yaml", "models:\n  - id: x\n    provider: openai\n    colour: red\n")
+    result = run_cli("run", str(triage_suite), "--models", str(bad))
+    assert result.returncode == 2 and f"{bad}:4: models[0].colour" in result.stderr
+    assert "Traceback" not in result.stderr
+    spec = run_cli("run", str(triage_suite), "-m", "no-slash-here")
+    assert spec.returncode == 2 and "expected PROVIDER/MODEL" in spec.stderr
