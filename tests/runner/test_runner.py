@@ -159,3 +159,38 @@ def test_unknown_provider_is_an_error_model_not_a_crash(triage_suite: Path) -> N
     assert line.status == "error" and "unknown provider 'nope'" in (line.error or "")
     assert all((t.error or "").startswith("unknown provider") for t in result.trials
                if t.model == "x")
+
+
+class _BrokenOutput:
+    """A listener whose output breaks after a few trials (a closed pipe, say)."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.seen = 0
+
+    def model_started(self, model: str, total: int) -> None: ...
+    def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None: ...
+    def model_finished(self, model: str) -> None: ...
+
+    def trial_done(self, model: str, trial: Any) -> None:
+        self.seen += 1
+        if self.seen == self.after:
+            raise BrokenPipeError("stdout closed")
+
+
+def test_a_crash_mid_run_is_recorded_as_failed_and_can_be_resumed(
+        triage_suite: Path, db_url: str) -> None:
+    suite = load_suite(triage_suite)
+    store = Store(db_url)
+    models = [candidate("good", rules=GOOD_RULES), candidate("lazy", reply="billing")]
+    runner = SuiteRunner(suite, models, RunConfig(repeats=2, seed=4), sink=store,
+                         listener=_BrokenOutput(after=4))
+    with pytest.raises(BrokenPipeError):
+        asyncio.run(runner.run())
+    saved = store.load_run(runner.run_id)
+    assert saved.status == "failed"  # not "complete": lazy never ran
+    assert len(saved.trials) == 4 and {t.model for t in saved.trials} == {"good"}
+    result = asyncio.run(SuiteRunner(suite, models, RunConfig(), sink=store,
+                                     previous=saved).run())
+    assert Counter(t.model for t in result.trials) == {"good": 6, "lazy": 6}
+    assert store.load_run(runner.run_id).status == "complete"

@@ -115,6 +115,9 @@ class SuiteRunner:
         except (asyncio.CancelledError, KeyboardInterrupt):
             status = "interrupted"
             raise
+        except BaseException:
+            status = "failed"  # whatever was measured is kept; --resume finishes the plan
+            raise
         finally:
             result = self._result(status)
             if self.sink is not None:
