@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +144,61 @@ def test_run_all_installed_models(triage_suite: Path, db_url: str, tmp_path: Pat
     assert data["champion"] in ("qwen2.5:0.5b", "qwen3:4b")
     lazy = next(m for m in data["models"] if m["model"] == "llama3.2:1b")
     assert lazy["status"] == "disqualified" and lazy["failed_cases"][0]["id"] == "C2"
+
+
+class FaultyOllama(OllamaProtocolServer):
+    """Ollama's protocol for tags and loading; chats fail in the given way."""
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(models())
+        self.fault = fault
+
+    async def handle(self, request: Any, respond: Any) -> None:
+        body = request.json() or {}
+        if request.path != "/api/chat" or not body.get("messages"):
+            await super().handle(request, respond)
+            return
+        if self.fault == "error500":
+            await respond.json(500, {"error": "llama runner process has terminated"})
+        elif self.fault == "hang":
+            await asyncio.sleep(3600)
+        elif self.fault == "reset":
+            respond.reset()
+        elif self.fault == "garbage":
+            await respond.send(200, b"<html>502 Bad Gateway</html>", "text/html")
+        elif self.fault == "no_done":  # a stream cut before the final done object
+            await respond.start_stream("application/x-ndjson")
+            await respond.chunk(b'{"model":"qwen2.5:0.5b","message":{"role":"assistant",'
+                                b'"content":"bill"},"done":false}\n')
+            await respond.end_stream()
+        elif self.fault == "stream_error":  # Ollama reports mid-stream errors in-band
+            await respond.start_stream("application/x-ndjson")
+            await respond.chunk(b'{"error":"an error was encountered while running the'
+                                b' model"}\n')
+            await respond.end_stream()
+
+
+OLLAMA_FAULTS = {"error500": "HTTP 500", "hang": "timeout", "reset": "connection failed",
+                 "garbage": "protocol", "no_done": "without a done object",
+                 "stream_error": "stream error"}
+
+
+@pytest.mark.parametrize("fault", sorted(OLLAMA_FAULTS))
+def test_a_failing_ollama_model_is_recorded_and_others_are_unaffected(
+        fault: str, triage_suite: Path, db_url: str) -> None:
+    suite = load_suite(triage_suite)
+    suite = suite.model_copy(update={"params": suite.params.model_copy(
+        update={"timeout_s": 0.5})})
+    with FaultyOllama(fault) as bad, OllamaProtocolServer(models()) as good:
+        result = run_suite(suite, [
+            Candidate(id="bad", provider="ollama", model="qwen2.5:0.5b", base_url=bad.base_url),
+            Candidate(id="good", provider="ollama", model="qwen2.5:0.5b",
+                      base_url=good.base_url)],
+            repeats=2, db=db_url, config=RunConfig(retry_backoff_s=0.01))
+    bad_trials = [t for t in result.trials if t.model == "bad"]
+    assert len(bad_trials) == 6 and all(t.is_error for t in bad_trials)
+    assert OLLAMA_FAULTS[fault] in (bad_trials[0].error or ""), bad_trials[0].error
+    assert all(t.correct for t in result.trials if t.model == "good")
+    assert result.champion == "good"
+    line = next(m for m in result.ranking.models if m.model == "bad")
+    assert line.status == "error" and line.error
