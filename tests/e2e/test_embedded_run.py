@@ -36,21 +36,40 @@ cases:
 """
 
 
+# Chosen so the bundled models split at temperature 0: one answers every case,
+# the other misses them, so both a champion and a disqualified model are real.
+CITIES = """\
+task: unseen-cities
+prompt:
+  system: Reply with the city name only.
+  user: "Which city is mentioned? {text}"
+output: {kind: text}
+check: {type: contains, ignore_case: true}
+params: {max_tokens: 8}
+cases:
+  - {id: C1, vars: {text: "The conference takes place in Vienna next May."}, expected: Vienna}
+  - {id: C2, vars: {text: "She moved to Osaka for work."}, expected: Osaka}
+  - {id: C3, vars: {text: "Flights to Lima were cancelled."}, expected: Lima}
+  - {id: C4, vars: {text: "Our new office opens in Tallinn."}, expected: Tallinn}
+"""
+CITY_NAMES = {"Vienna", "Osaka", "Lima", "Tallinn"}
+
+
 def test_run_builtin_writes_run_json_and_report_rebuilds(
         write: Callable[[str, str], Path], tmp_path: Path, db_url: str) -> None:
-    suite = write("unseen.yaml", UNSEEN)
+    suite = write("unseen.yaml", CITIES)
     out = tmp_path / "out.json"
     result = run_cli("run", str(suite), "-m", "builtin", "--repeats", "1", "--strategy",
                      "full", "--json", str(out), "--db", db_url)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     data = json.loads(out.read_text())
-    assert data["task"] == "unseen-colours" and data["strategy"] == "full"
-    assert data["repeats"] == 1 and data["cases"] == 3 and data["calls"] == 6
+    assert data["task"] == "unseen-cities" and data["strategy"] == "full"
+    assert data["repeats"] == 1 and data["cases"] == 4 and data["calls"] == 8
     assert {m["model"] for m in data["models"]} == {"smollm2-135m", "gemma3-270m"}
     for model in data["models"]:
         assert model["provider"] == "llamacpp"
-        assert model["trials"] == 3 and model["errors"] == 0
+        assert model["trials"] == 4 and model["errors"] == 0
         assert model["cold_start_ms"] > 0
         latency = model["latency_ms"]
         assert 0 < latency["min"] <= latency["median"] <= latency["p90"] <= latency["max"]
@@ -60,18 +79,25 @@ def test_run_builtin_writes_run_json_and_report_rebuilds(
         assert model["identity"]["digest"].startswith("sha256:")
         if model["status"] == "disqualified":
             assert model["failed_cases"], model
+            assert model["passes"] < model["trials"]
             for failed in model["failed_cases"]:
                 assert failed["trials"] == 1 and failed["failures"] == 1
-                assert failed["expected"] in ("red", "green", "blue", "purple")
+                assert failed["expected"] in CITY_NAMES
+    statuses = [m["status"] for m in data["models"]]
+    assert "champion" in statuses and "disqualified" in statuses, statuses
     qualified = [m for m in data["models"] if m["status"] in ("champion", "runner-up")]
+    assert all(m["passes"] == m["trials"] for m in qualified)
     medians = [m["latency_ms"]["median"] for m in qualified]
     assert medians == sorted(medians)
     assert [m["rank"] for m in data["models"]] == [1, 2]
-    assert data["champion"] == (qualified[0]["model"] if qualified else None)
+    assert statuses.index("champion") < statuses.index("disqualified")
+    assert data["champion"] == qualified[0]["model"]
 
     report = run_cli("report", data["run_id"], "--format", "md", "--db", db_url)
     assert report.returncode == 0, report.stderr
-    assert "# champion report: unseen-colours" in report.stdout
+    assert "# champion report: unseen-cities" in report.stdout
+    assert f"- **Champion:** {data['champion']}" in report.stdout
+    assert "## Failed to qualify" in report.stdout and "| Case | Expected | Got |" in report.stdout
     assert "## Production viability" in report.stdout
     for model in data["models"]:
         assert model["model"] in report.stdout
