@@ -10,6 +10,16 @@ BIN    := $(VENV)/bin
 PORTABLE_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
 
+# llama.cpp reports the CPU features it was compiled with.
+define LLAMA_BUILD_IS_PORTABLE
+import sys, llama_cpp
+info = llama_cpp.llama_print_system_info().decode()
+native = [f for f in ("AVX512", "AMX") if f in info]
+print("llama.cpp build:", "native (" + ", ".join(native) + ")" if native else "portable")
+sys.exit(1 if native else 0)
+endef
+export LLAMA_BUILD_IS_PORTABLE
+
 DEMO_SUITES := examples/order-number.yaml examples/ticket-triage.yaml examples/sentiment.yaml \
 	examples/crm-extraction.yaml examples/job-posting-grading.json
 
@@ -21,6 +31,13 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	# pip's wheel cache ignores CMAKE_ARGS: a llama-cpp-python built natively
+	# earlier on this machine would be reused. Check what was built; rebuild if native.
+	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE" || \
+		CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir \
+		--force-reinstall --no-deps "llama-cpp-python==$$($(BIN)/python -c \
+		'import importlib.metadata as m; print(m.version("llama_cpp_python"))')"
+	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE"
 	# LiteLLM's bundled price map (list prices for cost_usd). champion reads the
 	# JSON file and never imports litellm, so its dependencies are not needed.
 	$(BIN)/python -m pip install --quiet --no-deps 'litellm==1.110.2'
