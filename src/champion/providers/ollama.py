@@ -26,7 +26,7 @@ from champion.errors import ProviderProtocolError, ProviderRejected, ProviderUna
 from champion.providers.base import Completion, GenerateRequest, ModelIdentity
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.http import HttpProvider
-from champion.providers.reasoning import AnswerTracker, split_reasoning
+from champion.providers.stream import StreamedAnswer, decode_event
 
 __all__ = ["OllamaProvider", "installed_models"]
 
@@ -117,55 +117,32 @@ class OllamaProvider(HttpProvider):
     async def generate(self, request: GenerateRequest) -> Completion:
         """One streamed chat; the final ``done`` object carries the server's timings."""
         body = self.body(request)
-        content: list[str] = []
-        thinking: list[str] = []
-        first: int | None = None
-        ttfot: int | None = None
         final: dict[str, Any] | None = None
-        tracker = AnswerTracker()
         latency: int | None = None
         start = time.perf_counter_ns()
+        answer = StreamedAnswer(start)
         async with self.stream("POST", "/api/chat", body) as response:
             async for line in response.aiter_lines():
                 if latency is not None or not line.strip():
                     continue  # after the done object: drain, so the connection is reused
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    raise ProviderProtocolError(
-                        f"protocol: invalid NDJSON line {line[:120]!r}") from None
-                if not isinstance(event, dict):
-                    raise ProviderProtocolError(f"protocol: unexpected line {line[:120]!r}")
-                if "error" in event:
-                    raise ProviderUnavailable(f"stream error: {str(event['error'])[:300]}")
+                event = decode_event(line, "NDJSON line")
                 message = event.get("message") or {}
-                piece, thought = message.get("content"), message.get("thinking")
-                if piece or thought:
-                    now = time.perf_counter_ns() - start
-                    first = now if first is None else first
-                    if thought:
-                        thinking.append(thought)
-                    if piece:
-                        content.append(piece)
-                        if tracker.add(piece):
-                            ttfot = now
+                answer.add(message.get("content"), message.get("thinking"))
                 if event.get("done"):
                     final = event
                     latency = time.perf_counter_ns() - start
         if final is None or latency is None:
             raise ProviderProtocolError("protocol: stream ended without a done object")
-        return self._completion(content, thinking, first, ttfot, final, latency)
+        return self._completion(answer, final, latency)
 
     @staticmethod
-    def _completion(content: list[str], thinking: list[str], first: int | None,
-                    ttfot: int | None, final: dict[str, Any], latency: int) -> Completion:
-        answer, inline = split_reasoning("".join(content))
-        reasoning = "\n\n".join(p for p in ("".join(thinking), inline or "") if p) or None
+    def _completion(answer: StreamedAnswer, final: dict[str, Any], latency: int) -> Completion:
+        text, reasoning = answer.split()
         timings = {key: final[key] for key in _DURATIONS if key in final}
         eval_count, eval_ns = final.get("eval_count"), final.get("eval_duration")
         speed = eval_count / eval_ns * 1e9 if eval_count and eval_ns else None
         return Completion(
-            text=answer, latency_ns=latency, ttft_ns=first, ttfot_ns=ttfot,
+            text=text, latency_ns=latency, ttft_ns=answer.first_ns, ttfot_ns=answer.ttfot_ns,
             reasoning=reasoning, prompt_tokens=final.get("prompt_eval_count"),
             completion_tokens=eval_count, finish_reason=final.get("done_reason"),
             server_timings=timings, server_tokens_per_s=speed,

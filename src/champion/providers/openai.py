@@ -20,35 +20,30 @@ from typing import Any, ClassVar
 
 import httpx
 
-from champion.errors import ProviderError, ProviderProtocolError, ProviderUnavailable
+from champion.errors import ProviderError, ProviderProtocolError
 from champion.providers.base import Completion, GenerateRequest, ModelIdentity
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.grammar import labels_grammar
 from champion.providers.http import HttpProvider
 from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
-from champion.providers.reasoning import AnswerTracker, split_reasoning
+from champion.providers.stream import StreamedAnswer, decode_event
 
 __all__ = ["OpenAIProvider"]
 
 
 class _Stream:
-    """What a streamed answer has delivered so far (filled inside the timed loop)."""
+    """What a chat completion has delivered so far (filled inside the timed loop)."""
 
-    __slots__ = ("answer", "content", "done", "finish", "first_ns", "model", "reasoning",
-                 "timings", "tracker", "ttfot_ns", "usage")
+    __slots__ = ("answer", "done", "finish", "model", "timings", "usage")
 
-    def __init__(self) -> None:
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.first_ns: int | None = None
-        self.ttfot_ns: int | None = None
+    def __init__(self, start_ns: int) -> None:
+        self.answer = StreamedAnswer(start_ns)
         self.finish: str | None = None
         self.usage: dict[str, Any] | None = None
         self.timings: dict[str, Any] | None = None
         self.model: str | None = None
         self.done = False
-        self.tracker = AnswerTracker()
 
 
 class OpenAIProvider(HttpProvider):
@@ -115,18 +110,18 @@ class OpenAIProvider(HttpProvider):
         """One chat completion, streamed unless ``options.stream`` is false."""
         stream = bool(self.candidate.options.get("stream", True))
         body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
-        state = _Stream()
         start = time.perf_counter_ns()
+        state = _Stream(start)
         async with self.stream("POST", "/chat/completions", body) as response:
             if stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"):
-                latency = await self._read_events(response, state, start)
+                latency = await self._read_events(response, state)
             else:
                 self._read_whole(await response.aread(), state)
                 latency = time.perf_counter_ns() - start
         return self._completion(state, latency)
 
-    async def _read_events(self, response: httpx.Response, state: _Stream, start: int) -> int:
+    async def _read_events(self, response: httpx.Response, state: _Stream) -> int:
         """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
         end: int | None = None
         async for line in response.aiter_lines():
@@ -134,32 +129,14 @@ class OpenAIProvider(HttpProvider):
                 continue  # after [DONE]: drain, so the connection can be reused
             data = line[5:].strip()
             if data == "[DONE]":
-                end = time.perf_counter_ns() - start
+                end = time.perf_counter_ns() - state.answer.start_ns
                 state.done = True
                 continue
-            try:
-                event = json.loads(data)
-            except ValueError:
-                raise ProviderProtocolError(
-                    f"protocol: invalid JSON in stream: {data[:120]!r}") from None
-            if not isinstance(event, dict):
-                raise ProviderProtocolError(f"protocol: unexpected event {data[:120]!r}")
-            if "error" in event:
-                raise ProviderUnavailable(f"stream error: {str(event['error'])[:300]}")
+            event = decode_event(data, "event in stream")
             for choice in event.get("choices") or ():
                 delta = choice.get("delta") or {}
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                content = delta.get("content")
-                if reasoning or content:
-                    now = time.perf_counter_ns() - start
-                    if state.first_ns is None:
-                        state.first_ns = now
-                    if reasoning:
-                        state.reasoning.append(reasoning)
-                    if content:
-                        state.content.append(content)
-                        if state.tracker.add(content):
-                            state.ttfot_ns = now
+                state.answer.add(delta.get("content"),
+                                 delta.get("reasoning_content") or delta.get("reasoning"))
                 state.finish = choice.get("finish_reason") or state.finish
             if event.get("usage"):
                 state.usage = event["usage"]
@@ -167,7 +144,7 @@ class OpenAIProvider(HttpProvider):
                 state.timings = event["timings"]
             state.model = event.get("model") or state.model
         if end is None:
-            end = time.perf_counter_ns() - start
+            end = time.perf_counter_ns() - state.answer.start_ns
         if not state.done and state.finish is None:
             raise ProviderProtocolError("protocol: stream ended before [DONE]")
         return end
@@ -179,10 +156,11 @@ class OpenAIProvider(HttpProvider):
         except (ValueError, KeyError, IndexError, TypeError):
             raise ProviderProtocolError(
                 f"protocol: not a chat completion: {raw[:120]!r}") from None
-        state.content.append(message.get("content") or "")
+        # One answer, no stream: nothing to time but the whole call (TTFT stays null).
+        state.answer.content.append(message.get("content") or "")
         reasoning = message.get("reasoning_content") or message.get("reasoning")
         if reasoning:
-            state.reasoning.append(reasoning)
+            state.answer.reasoning.append(reasoning)
         state.finish = answer["choices"][0].get("finish_reason")
         state.usage = answer.get("usage")
         state.timings = answer.get("timings")
@@ -190,10 +168,7 @@ class OpenAIProvider(HttpProvider):
         state.done = True
 
     def _completion(self, state: _Stream, latency: int) -> Completion:
-        answer, inline_reasoning = split_reasoning("".join(state.content))
-        reasoning_parts = ["".join(state.reasoning)] if state.reasoning else []
-        if inline_reasoning:
-            reasoning_parts.append(inline_reasoning)
+        answer, reasoning = state.answer.split()
         usage, timings = state.usage or {}, state.timings or {}
         prompt_tokens = usage.get("prompt_tokens")
         completion_tokens = usage.get("completion_tokens")
@@ -202,16 +177,16 @@ class OpenAIProvider(HttpProvider):
         if completion_tokens is None and "predicted_n" in timings:
             completion_tokens = timings["predicted_n"]
             prompt_tokens = timings.get("prompt_n", 0) + timings.get("cache_n", 0)
-        if completion_tokens is None and (state.content or state.reasoning):
+        if completion_tokens is None and state.answer.pieces:
             # No server count: one streamed chunk ≈ one token (GuideLLM's fallback).
-            completion_tokens = len(state.content) + len(state.reasoning)
+            completion_tokens = state.answer.pieces
             estimated = True
         if state.model:
             self._served_model = state.model
         speed = timings.get("predicted_per_second")
         return Completion(
-            text=answer, latency_ns=latency, ttft_ns=state.first_ns, ttfot_ns=state.ttfot_ns,
-            reasoning="\n\n".join(reasoning_parts) or None, prompt_tokens=prompt_tokens,
+            text=answer, latency_ns=latency, ttft_ns=state.answer.first_ns,
+            ttfot_ns=state.answer.ttfot_ns, reasoning=reasoning, prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             reasoning_tokens=details.get("reasoning_tokens"), tokens_estimated=estimated,
             finish_reason=state.finish,
