@@ -111,3 +111,31 @@ def test_models_lists_embedded_sizes_and_filters_by_size() -> None:
     assert f"{small:.2f} GB" in listed.stdout
     filtered = run_cli("models", "--max-size-gb", f"{small + 0.01:.2f}")
     assert "smollm2-135m" in filtered.stdout and "gemma3-270m" not in filtered.stdout
+
+
+def test_json_suites_show_valid_json_share_and_field_accuracy(write: Write,
+                                                              db_url: str) -> None:
+    suite = write("crm.yaml", """\
+        task: crm
+        prompt: {user: "Extract from: {call}"}
+        output: {kind: json}
+        check: {type: json_fields, fields: {name: ci, amount: {numeric: 1}}}
+        cases:
+          - {id: A, vars: {call: "Ann, 100"}, expected: {name: Ann, amount: 100}}
+          - {id: B, vars: {call: "Bob, 250"}, expected: {name: Bob, amount: 250}}
+        """)
+    models = write("m.yaml", """\
+        models:
+          - id: sloppy
+            provider: test
+            model: sloppy
+            options:
+              rules: [["Ann", '{"name": "ann", "amount": 100.4}'], ["Bob", "Bob spent 250"]]
+        """)
+    result = run_cli("run", str(suite), "--models", str(models), "--repeats", "1",
+                     "--db", db_url)
+    assert result.returncode == 0, result.stderr
+    # A is right (case-insensitive name, amount within 1); B is not JSON at all.
+    assert "Result: 1/2 ❌" in result.stdout
+    assert "Valid JSON: 50%" in result.stdout
+    assert "Fields: amount 50%, name 50%" in result.stdout

@@ -110,8 +110,15 @@ def print_summary(console: Console, result: RunResult) -> None:
         avg = line.latency_ms.mean if line.latency_ms else None
         score = f"{line.speed_score:.0f}" if line.speed_score else "—"
         mark = "✅" if line.qualified else "❌"
-        tree.add(f"Result: {line.passes}/{line.trials} {mark} | Avg: {_seconds(avg)} |"
-                 f" Score: {score}")
+        result_line = (f"Result: {line.passes}/{line.trials} {mark} | Avg: {_seconds(avg)} |"
+                       f" Score: {score}")
+        if line.json_valid_rate is not None:
+            result_line += f" | Valid JSON: {line.json_valid_rate:.0%}"
+        if line.field_accuracy:
+            result_line += " | Fields: " + ", ".join(
+                f"{terminal_text(name, 30)} {share:.0%}"
+                for name, share in line.field_accuracy.items())
+        tree.add(result_line)
         console.print(tree)
     console.print()
     ranking = result.ranking
