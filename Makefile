@@ -33,11 +33,11 @@ $(VENV)/.installed: pyproject.toml
 	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev]'
 	# pip's wheel cache ignores CMAKE_ARGS: a llama-cpp-python built natively
 	# earlier on this machine would be reused. Check what was built; rebuild if native.
-	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE" || \
+	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE" || ( \
 		CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir \
 		--force-reinstall --no-deps "llama-cpp-python==$$($(BIN)/python -c \
-		'import importlib.metadata as m; print(m.version("llama_cpp_python"))')"
-	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE"
+		'import importlib.metadata as m; print(m.version("llama_cpp_python"))')" && \
+		$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE" )
 	# LiteLLM's bundled price map (list prices for cost_usd). champion reads the
 	# JSON file and never imports litellm, so its dependencies are not needed.
 	$(BIN)/python -m pip install --quiet --no-deps 'litellm==1.110.2'

