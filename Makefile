@@ -23,7 +23,7 @@ export LLAMA_BUILD_IS_PORTABLE
 DEMO_SUITES := examples/order-number.yaml examples/ticket-triage.yaml examples/sentiment.yaml \
 	examples/crm-extraction.yaml examples/job-posting-grading.json
 
-.PHONY: install demo test lint bench clean
+.PHONY: install system-deps demo test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -47,7 +47,15 @@ demo: install
 	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 2 \
 		--db sqlite:///.champion/demo.db --json out/demo.json --report out/demo.md
 
-test: install
+# The tests start a real PostgreSQL server and drive a real headless Chromium:
+# Debian's postgresql and chromium packages (installed when missing, as root).
+system-deps:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+	@command -v chromium >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install system-deps
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -4,9 +4,16 @@
 >>> suite = load_suite("examples/ticket-triage.yaml")          # doctest: +SKIP
 >>> result = run_suite(suite, ["builtin"], repeats=1)           # doctest: +SKIP
 >>> result.champion, result.runner_up                           # doctest: +SKIP
+
+Names are imported on first use, so ``import champion`` (and every CLI
+command) starts without loading what it does not need.
 """
 
-from champion.api import arun_suite, resolve_candidates, run_suite
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from champion.errors import (
     CandidateError,
     ChampionError,
@@ -20,14 +27,36 @@ from champion.errors import (
     StoreError,
     SuiteError,
 )
-from champion.providers.candidate import Candidate
-from champion.ranking import ModelRanking, Ranking
-from champion.results import RunResult
-from champion.runner import RunConfig
-from champion.store import Store
-from champion.suite import Case, Suite, load_suite
+
+if TYPE_CHECKING:
+    from champion.api import arun_suite, resolve_candidates, run_suite
+    from champion.providers.candidate import Candidate
+    from champion.ranking import ModelRanking, Ranking
+    from champion.registry.router import Answer, Router
+    from champion.results import RunResult
+    from champion.runner import RunConfig
+    from champion.store import Store
+    from champion.suite import Case, Suite, load_suite
+
+_LAZY = {
+    "Answer": "champion.registry.router",
+    "Candidate": "champion.providers.candidate",
+    "Case": "champion.suite",
+    "ModelRanking": "champion.ranking",
+    "Ranking": "champion.ranking",
+    "Router": "champion.registry.router",
+    "RunConfig": "champion.runner",
+    "RunResult": "champion.results",
+    "Store": "champion.store",
+    "Suite": "champion.suite",
+    "arun_suite": "champion.api",
+    "load_suite": "champion.suite",
+    "resolve_candidates": "champion.api",
+    "run_suite": "champion.api",
+}
 
 __all__ = [
+    "Answer",
     "Candidate",
     "CandidateError",
     "Case",
@@ -41,6 +70,7 @@ __all__ = [
     "ProviderUnavailable",
     "Ranking",
     "RateLimited",
+    "Router",
     "RunConfig",
     "RunResult",
     "Store",
@@ -52,3 +82,16 @@ __all__ = [
     "resolve_candidates",
     "run_suite",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'champion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

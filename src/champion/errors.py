@@ -6,20 +6,29 @@
      ├── InputError            bad input from the user: exit status 2
      │    ├── SuiteError       a suite file is malformed (path:line: message)
      │    └── CandidateError   a models file or -m spec is malformed
-     ├── ProviderError         a model call failed; recorded as an error trial
-     │    ├── ProviderTimeout      the call took longer than its timeout
-     │    ├── ProviderUnavailable  connection refused/reset, 5xx, model missing
-     │    ├── RateLimited          HTTP 429
-     │    ├── ProviderRejected     4xx other than 429 (auth, bad request): never retried
-     │    └── ProviderProtocolError the backend answered garbage
+     ├── ProviderError         a model call failed; recorded as an error trial (kind "internal")
+     │    ├── ProviderTimeout      the call took longer than its deadline        (kind "timeout")
+     │    ├── ProviderUnavailable  connection refused/reset, 5xx, model missing  (kind "unavailable")
+     │    ├── RateLimited          HTTP 429                                      (kind "rate_limited")
+     │    ├── ProviderRejected     4xx other than 429: never retried             (kind "rejected")
+     │    └── ProviderProtocolError the backend answered garbage                 (kind "protocol")
+     │         └── AnswerTooLarge  the answer passed the size cap; cut there
      └── StoreError            the database could not be read or written
+
+Every provider error carries its ``kind`` (a class attribute, never parsed
+from the message), the HTTP ``status`` when there was one, and the server's
+``retry_after_s`` when it sent ``Retry-After``.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 __all__ = [
+    "AnswerTooLarge",
     "CandidateError",
     "ChampionError",
+    "ErrorKind",
     "InputError",
     "ProviderError",
     "ProviderProtocolError",
@@ -30,6 +39,11 @@ __all__ = [
     "StoreError",
     "SuiteError",
 ]
+
+#: What kind of failure an error trial records.
+ErrorKind = Literal["timeout", "unavailable", "rate_limited", "rejected", "protocol", "internal"]
+ERROR_KINDS: tuple[ErrorKind, ...] = ("timeout", "unavailable", "rate_limited", "rejected",
+                                      "protocol", "internal")
 
 
 class ChampionError(Exception):
@@ -59,35 +73,64 @@ class CandidateError(InputError):
 
 
 class ProviderError(ChampionError):
-    """A model call failed. ``retryable`` says whether a retry may help."""
+    """A model call failed.
 
-    retryable: bool = False
+    Attributes:
+        kind: what an error trial records (class attribute).
+        retryable: whether a retry may help (class attribute).
+        status: the HTTP status, when the backend answered one.
+        retry_after_s: the server's ``Retry-After``, in seconds, when it sent one.
+    """
+
+    kind: ClassVar[ErrorKind] = "internal"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 class ProviderTimeout(ProviderError):
-    """The call did not finish within its timeout."""
+    """The call did not finish within its deadline."""
 
-    retryable = True
+    kind: ClassVar[ErrorKind] = "timeout"
+    retryable: ClassVar[bool] = True
 
 
 class ProviderUnavailable(ProviderError):
     """The backend could not be reached or answered with a server error."""
 
-    retryable = True
+    kind: ClassVar[ErrorKind] = "unavailable"
+    retryable: ClassVar[bool] = True
 
 
 class RateLimited(ProviderError):
     """The backend answered HTTP 429."""
 
-    retryable = True
+    kind: ClassVar[ErrorKind] = "rate_limited"
+    retryable: ClassVar[bool] = True
 
 
 class ProviderRejected(ProviderError):
     """The backend refused the request (auth, bad request, unknown model)."""
 
+    kind: ClassVar[ErrorKind] = "rejected"
+
 
 class ProviderProtocolError(ProviderError):
     """The backend answered something that is not its documented protocol."""
+
+    kind: ClassVar[ErrorKind] = "protocol"
+
+
+class AnswerTooLarge(ProviderProtocolError):
+    """The answer grew past the size cap; ``partial`` is the text up to the cap."""
+
+    def __init__(self, message: str, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class StoreError(ChampionError):

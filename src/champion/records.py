@@ -6,12 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ModelRun", "Trial"]
+__all__ = ["ModelRun", "Trial", "TrialKey"]
+
+#: (model id, case id, batch): one planned trial. Stored at most once per run.
+TrialKey = tuple[str, str, int]
 
 
 @dataclass(slots=True)
 class Trial:
-    """One call: candidate × case × batch, with its verdict and timings."""
+    """One call: candidate × case × batch, with its verdict and timings.
+
+    ``error_kind`` is set on error trials from the exception's class:
+    ``timeout``, ``unavailable``, ``rate_limited``, ``rejected``, ``protocol``
+    or ``internal`` (``skipped`` when the model was not called at all).
+    """
 
     model: str
     case_id: str
@@ -36,16 +44,34 @@ class Trial:
     server_timings: dict[str, Any] | None = None
     server_tokens_per_s: float | None = None
     started_at: datetime | None = None
+    error_kind: str | None = None
 
     @property
     def is_error(self) -> bool:
         """The call failed (as opposed to answering wrongly)."""
         return self.error is not None
 
+    @property
+    def key(self) -> TrialKey:
+        """(model, case, batch): what makes this trial unique in its run."""
+        return (self.model, self.case_id, self.batch)
+
 
 @dataclass(slots=True)
 class ModelRun:
-    """What is known of one candidate in one run, apart from its trials."""
+    """What is known of one candidate in one run, apart from its trials.
+
+    Attributes:
+        model: the candidate's id in this run.
+        key: ``provider/model@endpoint``: the same model has the same key in
+            every run, whatever else ran beside it.
+        candidate: the candidate's configuration without secrets (enough to
+            call the model again: the registry and the Router use it).
+        notes: settings that could not be applied, said once per model.
+        stopped: why the strategy stopped running the model early, if it did.
+        lane: the endpoint the model ran on; models on one lane run one after another.
+        memory_mb: memory the model took, when known.
+    """
 
     model: str
     provider: str
@@ -59,3 +85,9 @@ class ModelRun:
     price_in_per_mtok: float | None = None
     price_out_per_mtok: float | None = None
     price_source: str | None = None
+    key: str = ""
+    candidate: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    lane: str | None = None
+    memory_mb: float | None = None

@@ -1,0 +1,1 @@
+"""The strategies: full grid, fail-fast grid, and racing."""

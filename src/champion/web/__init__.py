@@ -1,0 +1,1 @@
+"""Web: the dashboard and the gateway, ASGI apps over the store and the Router."""
