@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from champion.ranking import Ranking
 from champion.records import ModelRun, Trial
 
-__all__ = ["RunResult"]
+__all__ = ["FORMAT_VERSION", "RunResult", "TrialSource"]
+
+#: The version of the run JSON and of what a run records.
+FORMAT_VERSION = 2
+
+
+class TrialSource(Protocol):
+    """A run's trials, read again on every iteration (a list, or the store streaming them)."""
+
+    def __iter__(self) -> Iterator[Trial]:
+        """Every trial, in the order they were stored."""
+
+    def __len__(self) -> int:
+        """How many trials there are."""
 
 
 @dataclass(slots=True)
 class RunResult:
-    """One execution of one suite against a set of candidates."""
+    """One execution of one suite against a set of candidates.
+
+    ``trials`` may be a list or a source that streams them from the store, so
+    a run of any size can be reported without holding every trial in memory.
+    """
 
     run_id: str
     task: str
@@ -27,12 +45,19 @@ class RunResult:
     finished_at: datetime | None
     status: str
     models: list[ModelRun]
-    trials: list[Trial]
+    trials: TrialSource
     ranking: Ranking
-    #: case id → (expected, polarity) for reports.
+    #: case id → {expected, type, difficulty} for reports.
     case_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     case_order: list[str] = field(default_factory=list)
     suite_json: dict[str, Any] = field(default_factory=dict)
+    #: sha256 of the canonical JSON of prompt, output, check, qualify and cases.
+    suite_fingerprint: str = ""
+    #: Lanes that ran side by side: each a list of model ids that ran one after another.
+    lanes: list[list[str]] = field(default_factory=list)
+    #: Strategy options recorded for resume (confirm batches, concurrency).
+    config: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
 
     @property
     def champion(self) -> str | None:

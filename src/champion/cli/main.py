@@ -1,7 +1,9 @@
-"""The ``champion`` command: one click group, one module per command group."""
+"""The ``champion`` command: one click group, one module per command, imported on use."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 from typing import Any
 
@@ -11,9 +13,35 @@ from champion.errors import ChampionError, InputError
 
 __all__ = ["cli", "main"]
 
+#: command name → module defining a click command of that name.
+COMMANDS = {
+    "run": "champion.cli.run",
+    "validate": "champion.cli.validate",
+    "models": "champion.cli.models",
+    "report": "champion.cli.report",
+    "history": "champion.cli.history",
+    "promote": "champion.cli.promote",
+    "registry": "champion.cli.registry",
+    "check": "champion.cli.check",
+    "serve": "champion.cli.serve",
+    "gateway": "champion.cli.gateway",
+}
+
 
 class _Group(click.Group):
-    """Turns champion's errors into a one-line message and an exit status."""
+    """Loads each command's module only when that command runs, and turns
+    champion's errors into a one-line message and an exit status."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, module in COMMANDS.items()
+                if importlib.util.find_spec(module) is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None or importlib.util.find_spec(module) is None:
+            return None
+        command = getattr(importlib.import_module(module), cmd_name.replace("-", "_"))
+        return command if isinstance(command, click.Command) else None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -34,8 +62,4 @@ def cli() -> None:
 
 def main() -> None:
     """Console entry point."""
-    from champion.cli import models, report, run, validate
-
-    for module in (run, validate, models, report):
-        module.register(cli)
     cli(prog_name="champion")

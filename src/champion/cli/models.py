@@ -9,7 +9,7 @@ from rich.table import Table
 from champion.cli.run import candidate_options, select_candidates
 from champion.report.escape import terminal_text
 
-__all__ = ["register"]
+__all__ = ["models"]
 
 
 @click.command()
@@ -26,7 +26,3 @@ def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, 
             candidate.resolved_base_url() or "—", size)))
     Console(highlight=False).print(table)
 
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(models)

@@ -11,7 +11,7 @@ from champion.cli.options import db_option
 from champion.report import render_markdown, run_to_json
 from champion.store import Store
 
-__all__ = ["register"]
+__all__ = ["report"]
 
 
 @click.command()
@@ -44,7 +44,3 @@ def report(run_id: str | None, fmt: str, output: str | None, items: int,
     else:
         click.echo(text, nl=False)
 
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(report)

@@ -22,7 +22,7 @@ from champion.runner import RunConfig, SuiteRunner
 from champion.store import Store
 from champion.suite import Suite, load_suite
 
-__all__ = ["candidate_options", "register", "select_candidates"]
+__all__ = ["candidate_options", "run", "select_candidates"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -141,7 +141,3 @@ def _run_one(console: Console, store: Store, suite: Suite, candidates: list[Cand
     console.print(f"run id: {result.run_id}  (champion report {result.run_id} --format md)")
     return result
 
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(run)

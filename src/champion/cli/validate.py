@@ -7,7 +7,7 @@ import click
 from champion.errors import SuiteError
 from champion.suite import load_suite
 
-__all__ = ["register"]
+__all__ = ["validate"]
 
 
 @click.command()
@@ -29,7 +29,3 @@ def validate(suites: tuple[str, ...], prompt_file: str | None) -> None:
     if errors:
         raise SystemExit(2)
 
-
-def register(group: click.Group) -> None:
-    """Add the command to the CLI."""
-    group.add_command(validate)
