@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from champion.providers.base import Constraint, GenerateRequest, Message
 from champion.suite.model import Case, Suite
 
-__all__ = ["build_requests", "warmup_request"]
+__all__ = ["build_requests", "messages_request", "render_request", "warmup_request"]
 
 
 def _constraint(suite: Suite) -> Constraint | None:
@@ -36,6 +39,22 @@ def build_requests(suite: Suite) -> dict[str, GenerateRequest]:
         requests[case.id] = _request(suite, _messages(system.render(case.vars) if system else None,
                                                       user.render(case.vars)))
     return requests
+
+
+def render_request(suite: Suite, variables: Mapping[str, Any]) -> GenerateRequest:
+    """The request for one set of template vars, rendered like a case's.
+
+    Raises:
+        KeyError: a placeholder has no value in ``variables``.
+    """
+    system, user = suite.prompt.templates()
+    return _request(suite, _messages(system.render(variables) if system else None,
+                                     user.render(variables)))
+
+
+def messages_request(suite: Suite, messages: Sequence[Message]) -> GenerateRequest:
+    """A request with the suite's parameters and constraint on given messages."""
+    return _request(suite, tuple(messages))
 
 
 def _messages(system: str | None, user: str) -> tuple[Message, ...]:
