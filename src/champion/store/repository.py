@@ -27,7 +27,8 @@ from champion.store.migrations import migrate
 __all__ = ["DEFAULT_DB", "Store", "database_url"]
 
 DEFAULT_DB = "sqlite:///.champion/champion.db"
-_TRIAL_FIELDS = [f for f in Trial.__dataclass_fields__ if f != "model"]
+_TRIAL_FIELDS = [f for f in Trial.__dataclass_fields__
+                 if f != "model" and f in schema.trials.c]
 
 
 def database_url(url: str | None = None) -> str:
@@ -69,7 +70,8 @@ class Store:
 
     def add_model(self, run_id: str, model: ModelRun) -> None:
         """Record (or replace) a model's facts in a run."""
-        values = asdict(model)
+        columns = set(schema.run_models.c.keys())
+        values = {k: v for k, v in asdict(model).items() if k in columns}
         values["identity"] = values.pop("identity") or {}
         with self._begin() as connection:
             connection.execute(delete(schema.run_models).where(
@@ -118,12 +120,14 @@ class Store:
                 schema.runs.c.id == run_id)).mappings().first()
             if run is None:
                 raise InputError(f"no run {run_id!r} in {_redact(self.url)}")
-            models = [ModelRun(**{k: v for k, v in row.items() if k != "run_id"})
+            models = [ModelRun(**{k: v for k, v in row.items()
+                                  if k in ModelRun.__dataclass_fields__})
                       for row in connection.execute(select(schema.run_models).where(
                           schema.run_models.c.run_id == run_id)).mappings()]
             trial_rows = connection.execute(select(schema.trials).where(
                 schema.trials.c.run_id == run_id).order_by(schema.trials.c.id)).mappings()
-            trials = [Trial(**{k: v for k, v in row.items() if k not in ("id", "run_id")})
+            trials = [Trial(**{k: v for k, v in row.items()
+                                if k in Trial.__dataclass_fields__})
                       for row in trial_rows]
             ranking_rows = connection.execute(select(schema.rankings.c.data).where(
                 schema.rankings.c.run_id == run_id).order_by(schema.rankings.c.rank))
