@@ -3,15 +3,25 @@
 Providers know nothing of suites. They receive messages and generation
 parameters, and they measure their own call with ``time.perf_counter_ns`` so
 the timed region holds nothing but the call itself.
+
+Each provider reads its ``options`` once, into a frozen pydantic model
+(:func:`parse_options`): a value of the wrong type is a ``CandidateError``, an
+unknown key is never sent and is reported by :meth:`Provider.unapplied_settings`,
+with every other setting the backend cannot apply.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from champion.errors import CandidateError
 from champion.providers.candidate import Candidate
+from champion.secrets import redact
 
 __all__ = [
     "Completion",
@@ -20,7 +30,12 @@ __all__ = [
     "Message",
     "ModelIdentity",
     "Provider",
+    "ProviderOptions",
+    "parse_options",
 ]
+
+#: The default cap on an answer (content and reasoning), in characters.
+MAX_ANSWER_CHARS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +56,12 @@ class Constraint:
 
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
-    """Everything a provider needs for one call."""
+    """Everything a provider needs for one call.
+
+    ``extra_params`` holds generation parameters beyond the common ones (a
+    suite's ``top_k``, ``min_p``, ...): a provider sends those its backend
+    takes and names the others in :meth:`Provider.unapplied_settings`.
+    """
 
     messages: tuple[Message, ...]
     max_tokens: int = 256
@@ -51,6 +71,7 @@ class GenerateRequest:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     constraint: Constraint | None = None
+    extra_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -87,6 +108,35 @@ class ModelIdentity:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class ProviderOptions(BaseModel):
+    """Base of every provider's typed options (the models file's ``options``)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+_O = TypeVar("_O", bound=ProviderOptions)
+
+
+def parse_options(model: type[_O], candidate: Candidate,
+                  known: frozenset[str] = frozenset()) -> tuple[_O, tuple[str, ...]]:
+    """The candidate's options as ``model``, and the keys neither it nor ``known`` has.
+
+    Raises:
+        CandidateError: an option has a value of the wrong type.
+    """
+    fields = set(model.model_fields)
+    unknown = tuple(sorted(k for k in candidate.options if k not in fields and k not in known))
+    try:
+        parsed = model.model_validate({k: v for k, v in candidate.options.items()
+                                       if k in fields})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise CandidateError(redact(f"{candidate.id or candidate.model}: options.{where}:"
+                                    f" {error['msg']}")) from None
+    return parsed, unknown
+
+
 class Provider(abc.ABC):
     """A backend that can run one model configuration.
 
@@ -98,8 +148,13 @@ class Provider(abc.ABC):
     #: In-process providers run model-major with concurrency 1.
     local: ClassVar[bool] = False
 
+    #: ``GenerateRequest.extra_params`` keys this provider applies.
+    extra_params: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, candidate: Candidate) -> None:
         self.candidate = candidate
+        #: Option keys the provider does not know; never sent.
+        self.unknown_options: tuple[str, ...] = ()
 
     async def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or check the endpoint; default does nothing."""
@@ -107,6 +162,18 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def generate(self, request: GenerateRequest) -> Completion:
         """Run one call. Raises a ProviderError subclass on failure."""
+
+    def unapplied_settings(self, request: GenerateRequest) -> list[str]:
+        """One human-readable note per setting this provider cannot apply to ``request``.
+
+        The base class names unknown options and extra parameters outside
+        :attr:`extra_params`; providers add what their backend cannot do.
+        """
+        notes = [f"option {key!r} is unknown to the {self.name} provider; it is not sent"
+                 for key in self.unknown_options]
+        notes += [f"parameter {key!r} is not applied by the {self.name} provider"
+                  for key in sorted(request.extra_params) if key not in self.extra_params]
+        return notes
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release the model or connections."""

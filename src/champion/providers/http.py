@@ -1,21 +1,34 @@
-"""The shared base of HTTP providers: one keep-alive client, auth, error mapping.
+"""The shared base of HTTP providers: one keep-alive client, auth, secrets, error mapping.
 
 Subclasses (``openai``, ``ollama``) only build requests and read their
 protocol. The client can be injected (``client=``) for custom transports.
+
+Every credential the provider uses (the API key, header values filled from the
+environment, a password or query value in the base URL) is registered with
+:func:`champion.secrets.register_secret` before the first request, and every
+message built from a server's body or a URL passes through ``redact``. Bodies
+are read with a cap: an error body is cut, an answer body past the cap is an
+``AnswerTooLarge``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
+from pydantic import Field
 
 from champion.errors import (
+    AnswerTooLarge,
     CandidateError,
     ProviderError,
     ProviderProtocolError,
@@ -24,22 +37,76 @@ from champion.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from champion.providers.base import Provider
+from champion.providers.base import MAX_ANSWER_CHARS, Provider, ProviderOptions
 from champion.providers.candidate import Candidate
+from champion.secrets import redact, register_secret
 
-__all__ = ["HttpProvider", "error_for_status"]
+__all__ = ["HttpOptions", "HttpProvider", "error_for_status", "parse_retry_after",
+           "read_capped"]
 
 _ENV = re.compile(r"\$\{(\w+)\}")
+#: How much of an error body is read: enough for any message, never a whole dump.
+ERROR_BODY_BYTES = 65_536
+#: How much of a metadata document (a model listing) is read.
+METADATA_BYTES = 16 * 1024 * 1024
+# An answer body may escape every character of the answer (\uXXXX), plus its envelope.
+_BODY_FACTOR = 6
+_BODY_SLACK = 65_536
 
 
-def error_for_status(status: int, body: str) -> ProviderError:
-    """The error for a non-2xx answer: 429 and 5xx are transient, other 4xx are not."""
+class HttpOptions(ProviderOptions):
+    """Options every HTTP provider takes."""
+
+    #: The answer (content and reasoning) is cut here and the call is an error.
+    max_answer_chars: int = Field(default=MAX_ANSWER_CHARS, gt=0)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds: delta-seconds or an HTTP-date; None when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def error_for_status(status: int, body: str, retry_after: str | None = None) -> ProviderError:
+    """The error for a non-2xx answer: 429 and 5xx are transient, other 4xx are not.
+
+    429 and 503 carry the server's ``Retry-After`` (seconds) when it sent one.
+    The message is redacted: a server may echo a credential back.
+    """
     detail = body.strip().replace("\n", " ")[:300] or "(empty body)"
+    message = redact(f"HTTP {status}: {detail}")
+    wait = parse_retry_after(retry_after) if status in (429, 503) else None
     if status == 429:
-        return RateLimited(f"HTTP 429: {detail}")
+        return RateLimited(message, status=status, retry_after_s=wait)
     if status >= 500:
-        return ProviderUnavailable(f"HTTP {status}: {detail}")
-    return ProviderRejected(f"HTTP {status}: {detail}")
+        return ProviderUnavailable(message, status=status, retry_after_s=wait)
+    return ProviderRejected(message, status=status)
+
+
+async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the body, read in chunks; True when there was more."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+    return b"".join(chunks), False
 
 
 class HttpProvider(Provider):
@@ -60,12 +127,18 @@ class HttpProvider(Provider):
         self._params = dict(parse_qsl(parts.query, keep_blank_values=True))
         self._basic = (unquote(parts.username or ""), unquote(parts.password or "")) \
             if parts.username else None
+        for value in self._params.values():
+            register_secret(value)
+        if parts.password:
+            register_secret(parts.password)
+            register_secret(unquote(parts.password))
         host = parts.hostname or ""
         if parts.port:
             host = f"{host}:{parts.port}"
         self.base_url = urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
         self._client = client
         self._own_client = client is None
+        self.headers()  # registers the key and header secrets before any request
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -80,17 +153,25 @@ class HttpProvider(Provider):
     def headers(self) -> dict[str, str]:
         """Extra headers (``${VAR}`` filled from the environment) and the API key.
 
-        The key is read from the environment for each call and never kept.
+        The key is read from the environment for each call and never kept; it
+        and every value filled from the environment are registered as secrets.
         """
-        headers = {name: _ENV.sub(lambda m: os.environ.get(m.group(1), ""), value)
-                   for name, value in self.candidate.headers.items()}
+        headers: dict[str, str] = {}
+        for name, value in self.candidate.headers.items():
+            if "${" in value:
+                value = _ENV.sub(lambda m: os.environ.get(m.group(1), ""), value)
+                register_secret(value)
+            headers[name] = value
         key = self.candidate.api_key()
         if key:
+            register_secret(key)
             headers["Authorization"] = f"Bearer {key}"
-        elif self.candidate.api_key_env:
+        return headers
+
+    def _require_key(self, headers: dict[str, str]) -> None:
+        if self.candidate.api_key_env and "Authorization" not in headers:
             raise ProviderRejected(f"environment variable {self.candidate.api_key_env} is"
                                    " not set (api_key_env)")
-        return headers
 
     @asynccontextmanager
     async def stream(self, method: str, path: str, body: dict[str, Any] | bytes | None,
@@ -100,6 +181,7 @@ class HttpProvider(Provider):
         ``body`` is JSON: a value, or bytes already encoded.
         """
         headers = self.headers()
+        self._require_key(headers)
         content = None
         if isinstance(body, bytes):
             content, body = body, None
@@ -111,24 +193,41 @@ class HttpProvider(Provider):
                                           params=self._params or None,
                                           headers=headers, auth=auth) as response:
                 if response.status_code >= 400:
-                    text = (await response.aread()).decode("utf-8", "replace")
-                    raise error_for_status(response.status_code, text)
+                    raw, _cut = await read_capped(response, ERROR_BODY_BYTES)
+                    raise error_for_status(response.status_code,
+                                           raw.decode("utf-8", "replace"),
+                                           response.headers.get("retry-after"))
                 yield response
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(f"timeout: {type(exc).__name__}") from exc
         except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
-            raise ProviderProtocolError(f"protocol: {exc or type(exc).__name__}") from exc
+            raise ProviderProtocolError(
+                redact(f"protocol: {exc or type(exc).__name__}")) from exc
         except httpx.TransportError as exc:
             raise ProviderUnavailable(
-                f"connection failed: {type(exc).__name__}: {exc}") from exc
+                redact(f"connection failed: {type(exc).__name__}: {exc}")) from exc
+
+    async def read_answer_body(self, response: httpx.Response, limit_chars: int) -> bytes:
+        """A whole (non-streamed) answer body, read in chunks up to what ``limit_chars`` allows.
+
+        Raises:
+            AnswerTooLarge: the body passed the cap; ``partial`` is empty (a cut
+                JSON document has no answer to read).
+        """
+        raw, cut = await read_capped(response, limit_chars * _BODY_FACTOR + _BODY_SLACK)
+        if cut:
+            raise AnswerTooLarge(f"protocol: the answer body passed {len(raw):,} bytes;"
+                                 " reading stopped there")
+        return raw
 
     async def get_json(self, path: str) -> Any:
-        """GET a JSON document."""
+        """GET a JSON document (read up to a cap)."""
         async with self.stream("GET", path, None) as response:
-            raw = await response.aread()
+            raw, cut = await read_capped(response, METADATA_BYTES)
+        if cut:
+            raise ProviderProtocolError(f"protocol: {path} answered more than"
+                                        f" {METADATA_BYTES:,} bytes")
         try:
-            import json
-
             return json.loads(raw)
         except ValueError as exc:
             raise ProviderProtocolError(f"protocol: {path} did not answer JSON") from exc

@@ -7,10 +7,15 @@ is ``eval_count / eval_duration``. ``load`` checks the model is installed
 Options::
 
     options:
-      keep_alive: 10m      # sent with every request
-      unload: true         # keep_alive 0 after the model's last trial
-      think: false         # for thinking models; omitted when not set
-      num_ctx: 4096        # any other key goes to Ollama's "options"
+      keep_alive: 10m            # sent with every request
+      unload: true               # keep_alive 0 after the model's last trial
+      think: false               # thinking models (or low|medium|high); omitted when unset
+      max_answer_chars: 1000000  # an answer past this is cut and recorded as an error
+      num_ctx: 4096              # Ollama's model options (num_ctx, top_k, min_p, repeat_penalty,
+                                 # num_thread, ...) go to the request's "options"
+
+A key that is neither is not sent and is named by ``unapplied_settings``; so
+is a suite parameter that is not one of Ollama's model options.
 """
 
 from __future__ import annotations
@@ -18,21 +23,76 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 
 from champion.errors import ProviderProtocolError, ProviderRejected, ProviderUnavailable
-from champion.providers.base import Completion, GenerateRequest, ModelIdentity
+from champion.providers.base import (
+    Completion,
+    GenerateRequest,
+    ModelIdentity,
+    ProviderOptions,
+    parse_options,
+)
 from champion.providers.candidate import Candidate, public_url
-from champion.providers.http import HttpProvider
-from champion.providers.stream import StreamedAnswer, decode_event
+from champion.providers.http import METADATA_BYTES, HttpOptions, HttpProvider, read_capped
+from champion.providers.stream import (
+    LineReader,
+    StreamedAnswer,
+    decode_event,
+    optional_int,
+    optional_str,
+)
+from champion.secrets import redact
 
-__all__ = ["OllamaProvider", "installed_models"]
+__all__ = ["OllamaModelOptions", "OllamaOptions", "OllamaProvider", "installed_models"]
 
-_OWN_OPTIONS = {"keep_alive", "unload", "think"}
-_DURATIONS = ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
-              "eval_count", "eval_duration", "done_reason")
+_COUNTS = ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
+           "eval_count", "eval_duration")
+
+
+class OllamaOptions(HttpOptions):
+    """champion's own options for an Ollama candidate."""
+
+    keep_alive: str | int | float = "10m"
+    unload: bool = True
+    think: bool | Literal["low", "medium", "high"] | None = None
+
+
+class OllamaModelOptions(ProviderOptions):
+    """Ollama's model options (its API's ``options`` object); unset ones are not sent."""
+
+    num_keep: int | None = None
+    seed: int | None = None
+    num_predict: int | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    typical_p: float | None = None
+    repeat_last_n: int | None = None
+    temperature: float | None = None
+    repeat_penalty: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    penalize_newline: bool | None = None
+    mirostat: int | None = None
+    mirostat_tau: float | None = None
+    mirostat_eta: float | None = None
+    tfs_z: float | None = None
+    stop: list[str] | None = None
+    numa: bool | None = None
+    num_ctx: int | None = None
+    num_batch: int | None = None
+    num_gpu: int | None = None
+    main_gpu: int | None = None
+    low_vram: bool | None = None
+    use_mmap: bool | None = None
+    use_mlock: bool | None = None
+    num_thread: int | None = None
+
+
+_MODEL_OPTIONS = frozenset(OllamaModelOptions.model_fields)
 
 
 def _default_base_url() -> str:
@@ -58,16 +118,19 @@ class OllamaProvider(HttpProvider):
     """A model served by Ollama."""
 
     name: ClassVar[str] = "ollama"
+    extra_params: ClassVar[frozenset[str]] = _MODEL_OPTIONS
 
     def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
         if not candidate.base_url:
             candidate = candidate.model_copy(update={"base_url": _default_base_url()})
         super().__init__(candidate, client)
-        options = candidate.options
-        self.keep_alive = options.get("keep_alive", "10m")
-        self.unload = bool(options.get("unload", True))
-        self.think = options.get("think")
-        self.model_options = {k: v for k, v in options.items() if k not in _OWN_OPTIONS}
+        self.options, self.unknown_options = parse_options(OllamaOptions, candidate,
+                                                           _MODEL_OPTIONS)
+        model_options, _ = parse_options(OllamaModelOptions, candidate)
+        self.keep_alive = self.options.keep_alive
+        self.unload = self.options.unload
+        self.think = self.options.think
+        self.model_options = model_options.model_dump(exclude_none=True)
         self._installed: dict[str, Any] = {}
         self.load_response: dict[str, Any] | None = None
 
@@ -83,11 +146,12 @@ class OllamaProvider(HttpProvider):
         async with self.stream("POST", "/api/chat", {
                 "model": self.candidate.model, "messages": [],
                 "keep_alive": self.keep_alive}) as response:
-            raw = await response.aread()
+            raw, _cut = await read_capped(response, METADATA_BYTES)
         try:
             self.load_response = json.loads(raw)
         except ValueError:
-            raise ProviderProtocolError(f"protocol: load answer {raw[:80]!r}") from None
+            raise ProviderProtocolError(
+                f"protocol: load answer {redact(repr(raw[:80]))}") from None
 
     def body(self, request: GenerateRequest) -> dict[str, Any]:
         """The JSON body of ``POST /api/chat``."""
@@ -99,6 +163,9 @@ class OllamaProvider(HttpProvider):
             options["top_p"] = request.top_p
         if request.stop:
             options["stop"] = list(request.stop)
+        for key, value in request.extra_params.items():
+            if key in _MODEL_OPTIONS:
+                options[key] = value
         options.update(self.model_options)
         body: dict[str, Any] = {
             "model": self.candidate.model,
@@ -120,15 +187,21 @@ class OllamaProvider(HttpProvider):
         final: dict[str, Any] | None = None
         latency: int | None = None
         start = time.perf_counter_ns()
-        answer = StreamedAnswer(start)
+        answer = StreamedAnswer(start, self.options.max_answer_chars)
         async with self.stream("POST", "/api/chat", body) as response:
-            async for line in response.aiter_lines():
+            async for line in LineReader(response, answer):
                 if latency is not None or not line.strip():
                     continue  # after the done object: drain, so the connection is reused
                 event = decode_event(line, "NDJSON line")
-                message = event.get("message") or {}
-                answer.add(message.get("content"), message.get("thinking"))
-                if event.get("done"):
+                message = event.get("message")
+                if message is not None:
+                    if type(message) is not dict:
+                        raise ProviderProtocolError("protocol: message is not an object")
+                    answer.add(message.get("content"), message.get("thinking"))
+                done = event.get("done", False)
+                if done is not False:
+                    if done is not True:
+                        raise ProviderProtocolError("protocol: done is not a boolean")
                     final = event
                     latency = time.perf_counter_ns() - start
         if final is None or latency is None:
@@ -138,13 +211,17 @@ class OllamaProvider(HttpProvider):
     @staticmethod
     def _completion(answer: StreamedAnswer, final: dict[str, Any], latency: int) -> Completion:
         text, reasoning = answer.split()
-        timings = {key: final[key] for key in _DURATIONS if key in final}
-        eval_count, eval_ns = final.get("eval_count"), final.get("eval_duration")
-        speed = eval_count / eval_ns * 1e9 if eval_count and eval_ns else None
+        timings: dict[str, Any] = {key: optional_int(final[key], key)
+                                   for key in _COUNTS if key in final}
+        reason = optional_str(final.get("done_reason"), "done_reason")
+        if "done_reason" in final:
+            timings["done_reason"] = reason
+        eval_count, eval_ns = timings.get("eval_count"), timings.get("eval_duration")
+        speed = eval_count / eval_ns * 1e9 if eval_count and eval_ns and eval_ns > 0 else None
         return Completion(
             text=text, latency_ns=latency, ttft_ns=answer.first_ns, ttfot_ns=answer.ttfot_ns,
-            reasoning=reasoning, prompt_tokens=final.get("prompt_eval_count"),
-            completion_tokens=eval_count, finish_reason=final.get("done_reason"),
+            reasoning=reasoning, prompt_tokens=timings.get("prompt_eval_count"),
+            completion_tokens=eval_count, finish_reason=reason,
             server_timings=timings, server_tokens_per_s=speed,
         )
 

@@ -10,26 +10,62 @@ flagged as an estimate. Options (models file)::
       stream: true                # false: one JSON answer (no TTFT)
       constrain_with: json_schema # json_schema | json_object | grammar | guided
       extra_body: {}              # merged into every request body
+      max_answer_chars: 1000000   # an answer past this is cut and recorded as an error
+
+Labels can be enforced only with ``grammar`` (llama.cpp server) or ``guided``
+(vLLM); a JSON Schema only with ``json_schema``, ``json_object`` or
+``guided``. A constraint the chosen style cannot carry is not sent and is named
+by ``unapplied_settings``, as are unknown options and suite parameters outside
+the chat API (``frequency_penalty`` and ``presence_penalty`` are sent; others
+such as ``top_k`` go through ``extra_body`` when the server takes them).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
+from pydantic import Field
 
-from champion.errors import ProviderError, ProviderProtocolError
-from champion.providers.base import Completion, GenerateRequest, ModelIdentity
+from champion.errors import ProviderError, ProviderProtocolError, ProviderUnavailable
+from champion.providers.base import Completion, GenerateRequest, ModelIdentity, parse_options
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.grammar import labels_grammar
-from champion.providers.http import HttpProvider
+from champion.providers.http import HttpOptions, HttpProvider
 from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
-from champion.providers.stream import StreamedAnswer, decode_event
+from champion.providers.stream import (
+    LineReader,
+    StreamedAnswer,
+    decode_event,
+    optional_int,
+    optional_str,
+)
+from champion.secrets import redact
 
-__all__ = ["OpenAIProvider"]
+__all__ = ["OpenAIOptions", "OpenAIProvider"]
+
+#: Suite parameters beyond the common ones that the chat completions API defines.
+_CHAT_PARAMS = frozenset({"frequency_penalty", "presence_penalty"})
+
+
+class OpenAIOptions(HttpOptions):
+    """Options of an OpenAI-compatible candidate."""
+
+    stream: bool = True
+    constrain_with: Literal["json_schema", "json_object", "grammar", "guided"] = "json_schema"
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """A JSON object field that may be absent or null (then empty)."""
+    if value is None:
+        return {}
+    if type(value) is dict:
+        return value
+    raise ProviderProtocolError(f"protocol: {what} is a {type(value).__name__}, not an object")
 
 
 class _Stream:
@@ -37,8 +73,8 @@ class _Stream:
 
     __slots__ = ("answer", "done", "finish", "model", "timings", "usage")
 
-    def __init__(self, start_ns: int) -> None:
-        self.answer = StreamedAnswer(start_ns)
+    def __init__(self, start_ns: int, limit: int) -> None:
+        self.answer = StreamedAnswer(start_ns, limit)
         self.finish: str | None = None
         self.usage: dict[str, Any] | None = None
         self.timings: dict[str, Any] | None = None
@@ -50,9 +86,11 @@ class OpenAIProvider(HttpProvider):
     """Chat completions over the OpenAI protocol."""
 
     name: ClassVar[str] = "openai"
+    extra_params: ClassVar[frozenset[str]] = _CHAT_PARAMS
 
     def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(candidate, client)
+        self.options, self.unknown_options = parse_options(OpenAIOptions, candidate)
         self._served_model: str | None = None
         self._encoded: RequestMemo[bytes] = RequestMemo()
         self._model_info: dict[str, Any] = {}
@@ -62,7 +100,7 @@ class OpenAIProvider(HttpProvider):
         try:
             listing = await self.get_json("/models")
         except ProviderError as exc:
-            if "HTTP 404" in str(exc) or "HTTP 405" in str(exc):
+            if exc.status in (404, 405):
                 return
             raise
         for item in listing.get("data", []) if isinstance(listing, dict) else []:
@@ -87,8 +125,11 @@ class OpenAIProvider(HttpProvider):
             body["top_p"] = request.top_p
         if request.stop:
             body["stop"] = list(request.stop)
+        for key, value in request.extra_params.items():
+            if key in _CHAT_PARAMS:
+                body[key] = value
         constraint = request.constraint
-        style = str(self.candidate.options.get("constrain_with", "json_schema"))
+        style = self.options.constrain_with
         if constraint is not None and constraint.labels:
             if style == "grammar":
                 body["grammar"] = labels_grammar(constraint.labels)
@@ -103,28 +144,51 @@ class OpenAIProvider(HttpProvider):
                 body["response_format"] = {"type": "json_object", "schema": schema}
             elif style == "guided":
                 body["guided_json"] = schema
-        body.update(self.candidate.options.get("extra_body", {}))
+        body.update(self.options.extra_body)
         return body
+
+    def unapplied_settings(self, request: GenerateRequest) -> list[str]:
+        """Unknown options, parameters outside the chat API, constraints the style cannot carry."""
+        notes = [f"option {key!r} is unknown to the {self.name} provider; it is not sent"
+                 for key in self.unknown_options]
+        notes += [f"parameter {key!r} is not part of the chat completions API and is not"
+                  " sent; put it in options.extra_body if this server takes it"
+                  for key in sorted(request.extra_params)
+                  if key not in _CHAT_PARAMS and key not in self.options.extra_body]
+        constraint, style = request.constraint, self.options.constrain_with
+        if constraint is not None and constraint.labels and style in ("json_schema",
+                                                                      "json_object"):
+            notes.append(f"constrain: labels cannot be enforced with constrain_with: {style};"
+                         " decoding is not constrained (use constrain_with: grammar for a"
+                         " llama.cpp server or guided for vLLM)")
+        elif (constraint is not None and not constraint.labels
+              and constraint.json_schema is not None and style == "grammar"):
+            notes.append("constrain: a JSON Schema cannot be sent with constrain_with: grammar;"
+                         " decoding is not constrained (use json_schema, json_object or"
+                         " guided)")
+        return notes
 
     async def generate(self, request: GenerateRequest) -> Completion:
         """One chat completion, streamed unless ``options.stream`` is false."""
-        stream = bool(self.candidate.options.get("stream", True))
+        stream = self.options.stream
+        limit = self.options.max_answer_chars
         body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
         start = time.perf_counter_ns()
-        state = _Stream(start)
+        state = _Stream(start, limit)
         async with self.stream("POST", "/chat/completions", body) as response:
             if stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"):
                 latency = await self._read_events(response, state)
             else:
-                self._read_whole(await response.aread(), state)
+                raw = await self.read_answer_body(response, limit)
                 latency = time.perf_counter_ns() - start
+                self._read_whole(raw, state)
         return self._completion(state, latency)
 
     async def _read_events(self, response: httpx.Response, state: _Stream) -> int:
         """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
         end: int | None = None
-        async for line in response.aiter_lines():
+        async for line in LineReader(response, state.answer):
             if end is not None or not line.startswith("data:"):
                 continue  # after [DONE]: drain, so the connection can be reused
             data = line[5:].strip()
@@ -132,51 +196,84 @@ class OpenAIProvider(HttpProvider):
                 end = time.perf_counter_ns() - state.answer.start_ns
                 state.done = True
                 continue
-            event = decode_event(data, "event in stream")
-            for choice in event.get("choices") or ():
-                delta = choice.get("delta") or {}
-                state.answer.add(delta.get("content"),
-                                 delta.get("reasoning_content") or delta.get("reasoning"))
-                state.finish = choice.get("finish_reason") or state.finish
-            if event.get("usage"):
-                state.usage = event["usage"]
-            if event.get("timings"):
-                state.timings = event["timings"]
-            state.model = event.get("model") or state.model
+            self._take(decode_event(data, "event in stream"), state)
         if end is None:
             end = time.perf_counter_ns() - state.answer.start_ns
         if not state.done and state.finish is None:
             raise ProviderProtocolError("protocol: stream ended before [DONE]")
         return end
 
+    @staticmethod
+    def _take(event: dict[str, Any], state: _Stream) -> None:
+        """One chunk of the stream into ``state``: a few type checks and appends."""
+        choices = event.get("choices")
+        if choices:
+            if type(choices) is not list:
+                raise ProviderProtocolError("protocol: choices is not a list")
+            for choice in choices:
+                choice = _object(choice, "a choice")
+                delta = _object(choice.get("delta"), "delta")
+                state.answer.add(delta.get("content"),
+                                 delta.get("reasoning_content") or delta.get("reasoning"))
+                finish = choice.get("finish_reason")
+                if finish is not None:
+                    state.finish = optional_str(finish, "finish_reason")
+        usage = event.get("usage")
+        if usage is not None:
+            state.usage = _object(usage, "usage") or state.usage
+        timings = event.get("timings")
+        if timings is not None:
+            state.timings = _object(timings, "timings") or state.timings
+        model = event.get("model")
+        if model is not None:
+            state.model = optional_str(model, "model")
+
     def _read_whole(self, raw: bytes, state: _Stream) -> None:
         try:
             answer = json.loads(raw)
-            message = answer["choices"][0]["message"]
-        except (ValueError, KeyError, IndexError, TypeError):
+        except ValueError:
             raise ProviderProtocolError(
-                f"protocol: not a chat completion: {raw[:120]!r}") from None
+                f"protocol: not a chat completion: {redact(repr(raw[:120]))}") from None
+        if type(answer) is not dict:
+            raise ProviderProtocolError("protocol: not a chat completion: not an object")
+        if "error" in answer:
+            raise ProviderUnavailable(redact(f"error: {str(answer['error'])[:300]}"))
+        choices = answer.get("choices")
+        if type(choices) is not list or not choices:
+            raise ProviderProtocolError("protocol: not a chat completion: no choices")
+        choice = _object(choices[0], "a choice")
+        message = _object(choice.get("message"), "message")
         # One answer, no stream: nothing to time but the whole call (TTFT stays null).
-        state.answer.content.append(message.get("content") or "")
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        content = optional_str(message.get("content"), "content") or ""
+        reasoning = optional_str(message.get("reasoning_content") or message.get("reasoning"),
+                                 "reasoning")
+        state.answer.content.append(content)
+        state.answer.size += len(content)
         if reasoning:
             state.answer.reasoning.append(reasoning)
-        state.finish = answer["choices"][0].get("finish_reason")
-        state.usage = answer.get("usage")
-        state.timings = answer.get("timings")
-        state.model = answer.get("model")
+            state.answer.reasoning_chars += len(reasoning)
+            state.answer.size += len(reasoning)
+        if state.answer.size > state.answer.limit:
+            raise state.answer.too_large()
+        state.finish = optional_str(choice.get("finish_reason"), "finish_reason")
+        state.usage = _object(answer.get("usage"), "usage") or None
+        state.timings = _object(answer.get("timings"), "timings") or None
+        state.model = optional_str(answer.get("model"), "model")
         state.done = True
 
     def _completion(self, state: _Stream, latency: int) -> Completion:
         answer, reasoning = state.answer.split()
         usage, timings = state.usage or {}, state.timings or {}
-        prompt_tokens = usage.get("prompt_tokens")
-        completion_tokens = usage.get("completion_tokens")
-        details = usage.get("completion_tokens_details") or {}
+        prompt_tokens = optional_int(usage.get("prompt_tokens"), "usage.prompt_tokens")
+        completion_tokens = optional_int(usage.get("completion_tokens"),
+                                         "usage.completion_tokens")
+        details = _object(usage.get("completion_tokens_details"), "completion_tokens_details")
+        reasoning_tokens = optional_int(details.get("reasoning_tokens"), "reasoning_tokens")
         estimated = False
         if completion_tokens is None and "predicted_n" in timings:
-            completion_tokens = timings["predicted_n"]
-            prompt_tokens = timings.get("prompt_n", 0) + timings.get("cache_n", 0)
+            completion_tokens = optional_int(timings["predicted_n"], "timings.predicted_n")
+            prompt_tokens = ((optional_int(timings.get("prompt_n"), "timings.prompt_n") or 0)
+                             + (optional_int(timings.get("cache_n"), "timings.cache_n") or 0))
         if completion_tokens is None and state.answer.pieces:
             # No server count: one streamed chunk ≈ one token (GuideLLM's fallback).
             completion_tokens = state.answer.pieces
@@ -188,10 +285,11 @@ class OpenAIProvider(HttpProvider):
             text=answer, latency_ns=latency, ttft_ns=state.answer.first_ns,
             ttfot_ns=state.answer.ttfot_ns, reasoning=reasoning, prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            reasoning_tokens=details.get("reasoning_tokens"), tokens_estimated=estimated,
+            reasoning_tokens=reasoning_tokens, tokens_estimated=estimated,
             finish_reason=state.finish,
             server_timings={"timings": timings, "usage": usage} if (timings or usage) else None,
-            server_tokens_per_s=float(speed) if isinstance(speed, int | float) else None,
+            server_tokens_per_s=(float(speed) if isinstance(speed, int | float)
+                                 and not isinstance(speed, bool) else None),
         )
 
     def identity(self) -> ModelIdentity:
