@@ -4,12 +4,26 @@ The model is loaded once (``load``), every call runs in a worker thread and is
 timed inside that thread around the generation alone. Token counts come from
 llama.cpp's own sampling loop (a stopping criterion sees every sampled token),
 which is also how a per-call deadline stops a runaway generation.
+
+Options (models file) are ``llama_cpp.Llama``'s own arguments::
+
+    options:
+      n_ctx: 2048            # typed: n_ctx, n_batch, n_ubatch, n_threads, n_threads_batch,
+      n_threads: 2           # n_gpu_layers, seed, use_mmap, use_mlock, flash_attn,
+      lora_path: a.gguf      # rope_freq_base, rope_freq_scale, lora_path, lora_scale, ...
+
+Any other key ``Llama`` takes is passed as given; a key it does not take is not
+passed and is named by ``unapplied_settings``. A suite's extra sampling
+parameters (``top_k``, ``min_p``, ``repeat_penalty``, ...) go to
+``create_completion``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import json
 import os
 import time
@@ -24,16 +38,59 @@ from champion.providers.base import (
     GenerateRequest,
     ModelIdentity,
     Provider,
+    ProviderOptions,
+    parse_options,
 )
 from champion.providers.builtin import builtin_path, file_sha256
 from champion.providers.candidate import Candidate
 from champion.providers.grammar import labels_grammar
 from champion.providers.memo import RequestMemo
 
-__all__ = ["LlamaCppProvider"]
+__all__ = ["LlamaCppOptions", "LlamaCppProvider"]
 
-# n_threads stays llama.cpp's own default unless the models file sets it.
-_DEFAULT_OPTIONS: dict[str, Any] = {"n_ctx": 2048, "n_batch": 512}
+#: Sampling parameters of ``create_completion`` a suite may set beyond the common ones.
+_SAMPLING = frozenset({"top_k", "min_p", "typical_p", "frequency_penalty", "presence_penalty",
+                       "repeat_penalty", "tfs_z", "mirostat_mode", "mirostat_tau",
+                       "mirostat_eta"})
+# Arguments of Llama that are objects or set by the provider itself, never options.
+_NOT_OPTIONS = frozenset({"self", "model_path", "verbose", "kwargs", "chat_handler",
+                          "draft_model", "tokenizer"})
+
+
+class LlamaCppOptions(ProviderOptions):
+    """The ``llama_cpp.Llama`` arguments champion checks; unset ones keep llama.cpp's default.
+
+    n_threads stays llama.cpp's own default unless the models file sets it.
+    """
+
+    n_ctx: int = 2048
+    n_batch: int = 512
+    n_ubatch: int | None = None
+    n_threads: int | None = None
+    n_threads_batch: int | None = None
+    n_gpu_layers: int | None = None
+    main_gpu: int | None = None
+    seed: int | None = None
+    use_mmap: bool | None = None
+    use_mlock: bool | None = None
+    flash_attn: bool | None = None
+    offload_kqv: bool | None = None
+    rope_freq_base: float | None = None
+    rope_freq_scale: float | None = None
+    lora_base: str | None = None
+    lora_path: str | None = None
+    lora_scale: float | None = None
+    chat_format: str | None = None
+
+
+@functools.cache
+def _llama_arguments() -> frozenset[str]:
+    """The keyword arguments ``llama_cpp.Llama`` takes (its ``**kwargs`` swallows the rest)."""
+    import llama_cpp
+
+    parameters = inspect.signature(llama_cpp.Llama.__init__).parameters
+    return frozenset(name for name, p in parameters.items()
+                     if p.kind is not inspect.Parameter.VAR_KEYWORD) - _NOT_OPTIONS
 
 
 @contextlib.contextmanager
@@ -76,6 +133,7 @@ class LlamaCppProvider(Provider):
 
     name: ClassVar[str] = "llamacpp"
     local: ClassVar[bool] = True
+    extra_params: ClassVar[frozenset[str]] = _SAMPLING
 
     def __init__(self, candidate: Candidate) -> None:
         super().__init__(candidate)
@@ -86,6 +144,7 @@ class LlamaCppProvider(Provider):
             self.path = Path(model).expanduser()
             if not self.path.is_file():
                 raise CandidateError(f"{candidate.id or model}: no such .gguf file: {model}")
+        self.options, self._other_options = parse_options(LlamaCppOptions, candidate)
         self._llm: Any = None
         self._chat = True
         self._formatter: Any = None
@@ -97,14 +156,32 @@ class LlamaCppProvider(Provider):
         """Load the weights (part of the cold start)."""
         await asyncio.to_thread(self._load)
 
+    def _llama_options(self) -> dict[str, Any]:
+        """The arguments for ``Llama``: typed options, then other keys it takes."""
+        accepted = _llama_arguments()
+        self.unknown_options = tuple(k for k in self._other_options if k not in accepted)
+        options = self.options.model_dump(exclude_none=True)
+        options.update({k: self.candidate.options[k] for k in self._other_options
+                        if k in accepted})
+        return options
+
+    def unapplied_settings(self, request: GenerateRequest) -> list[str]:
+        """Options ``Llama`` does not take and parameters ``create_completion`` does not."""
+        self._llama_options()
+        notes = [f"option {key!r} is not an argument of llama_cpp.Llama; it is not passed"
+                 for key in self.unknown_options]
+        notes += [f"parameter {key!r} is not applied by the {self.name} provider"
+                  for key in sorted(request.extra_params) if key not in _SAMPLING]
+        return notes
+
     def _load(self) -> None:
         import llama_cpp
 
-        options = {**_DEFAULT_OPTIONS, **self.candidate.options}
+        options = self._llama_options()
         try:
             with _quiet_stderr():
                 self._llm = llama_cpp.Llama(model_path=str(self.path), verbose=False, **options)
-        except (ValueError, RuntimeError) as exc:
+        except (ValueError, RuntimeError, TypeError) as exc:
             raise ProviderUnavailable(f"could not load {self.path.name}: {exc}") from exc
         # The chat template comes from the GGUF itself; a base model without one
         # gets a plain completion prompt.
@@ -176,6 +253,7 @@ class LlamaCppProvider(Provider):
         }
         if request.top_p is not None:
             options["top_p"] = request.top_p
+        options.update({k: v for k, v in request.extra_params.items() if k in _SAMPLING})
         pieces: list[str] = []
         ttft: int | None = None
         finish: str | None = None

@@ -6,7 +6,12 @@ Options (``-m test/NAME`` or a models file)::
       reply: "billing"                 # the default answer
       rules: [["charged", "billing"]]  # first regex matching the prompt wins
       delay_ms: 5                      # simulated model time
-      error: unavailable               # every call fails with this error kind
+      error: unavailable               # every call fails with this error kind:
+                                       # timeout | unavailable | rate_limited | rejected
+                                       # | protocol | internal
+
+Unknown keys are named by ``unapplied_settings``; a value of the wrong type is
+a ``CandidateError``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from champion.errors import (
     ProviderError,
@@ -24,12 +31,32 @@ from champion.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from champion.providers.base import Completion, GenerateRequest, Provider
+from champion.providers.base import (
+    Completion,
+    GenerateRequest,
+    Provider,
+    ProviderOptions,
+    parse_options,
+)
 from champion.providers.candidate import Candidate
 
-__all__ = ["TestProvider"]
+__all__ = ["TestOptions", "TestProvider"]
+
+
+class TestOptions(ProviderOptions):
+    """Options of the test provider."""
+
+    __test__ = False  # not a pytest class
+
+    reply: str = ""
+    rules: list[tuple[str, str]] = Field(default_factory=list)
+    delay_ms: float = Field(default=0.0, ge=0)
+    error: Literal["timeout", "unavailable", "rate_limited", "rejected", "protocol",
+                   "internal"] | None = None
+
 
 _ERRORS: dict[str, type[ProviderError]] = {
+    "internal": ProviderError,
     "timeout": ProviderTimeout,
     "unavailable": ProviderUnavailable,
     "rate_limited": RateLimited,
@@ -46,12 +73,11 @@ class TestProvider(Provider):
 
     def __init__(self, candidate: Candidate) -> None:
         super().__init__(candidate)
-        options = candidate.options
-        self._reply = str(options.get("reply", ""))
-        self._rules = [(re.compile(str(p), re.IGNORECASE), str(r))
-                       for p, r in options.get("rules", [])]
-        self._delay_s = float(options.get("delay_ms", 0)) / 1000
-        self._error = _ERRORS.get(str(options.get("error", "")))
+        options, self.unknown_options = parse_options(TestOptions, candidate)
+        self._reply = options.reply
+        self._rules = [(re.compile(p, re.IGNORECASE), r) for p, r in options.rules]
+        self._delay_s = options.delay_ms / 1000
+        self._error = _ERRORS[options.error] if options.error else None
         self.calls = 0
 
     async def generate(self, request: GenerateRequest) -> Completion:
