@@ -16,7 +16,8 @@ def trials(model: str, latencies: list[float], wrong: dict[int, str] | None = No
     for i, latency in enumerate(latencies):
         case = f"C{i % cases}"
         if i in errors:
-            out.append(Trial(model, case, i // cases, i, False, error="timeout: 5 s"))
+            out.append(Trial(model, case, i // cases, i, False, error="timeout: 5 s",
+                             error_kind="timeout"))
             continue
         got = wrong.get(i, "PASS" if i % cases < 3 else "FAIL")
         expected = "PASS" if i % cases < 3 else "FAIL"

@@ -1,16 +1,21 @@
-"""Qualification and ordering: champion, runner-up and why the others failed."""
+"""Qualification and ordering: champion, runner-up and why the others failed.
+
+:func:`rank` reads the trials once (they may stream from the store) into
+per-model tallies, then qualifies and orders the models.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from champion.ranking.stats import clopper_pearson_lower, percentile
+from champion.ranking.tally import ModelTally
 from champion.records import ModelRun, Trial
 
-__all__ = ["FailedCase", "LatencyStats", "ModelRanking", "Ranking", "RankingRules", "rank"]
+__all__ = ["FailedCase", "LatencyStats", "ModelRanking", "Ranking", "RankingRules", "rank",
+           "tally"]
 
 Status = Literal["champion", "runner-up", "qualified", "disqualified", "error"]
 
@@ -61,7 +66,7 @@ class FailedCase:
 
 @dataclass(frozen=True, slots=True)
 class ModelRanking:
-    """One model's line in the ranking (DESIGN §5)."""
+    """One model's line in the ranking."""
 
     model: str
     provider: str
@@ -83,12 +88,21 @@ class ModelRanking:
     too_lenient: int = 0
     too_strict: int = 0
     error: str | None = None
+    #: error kind → trials that failed with it.
     error_reasons: dict[str, int] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
     #: Median time to the first answer token (differs from TTFT for reasoning models).
     ttfot_ms_median: float | None = None
     #: The price used for ``cost_usd``: USD per million tokens and where it came from.
     price: dict[str, Any] | None = None
+    #: ``provider/model@endpoint``: the same in every run.
+    key: str = ""
+    #: Why the strategy stopped running this model early, if it did.
+    stopped: str | None = None
+    #: Settings that could not be applied to this model.
+    notes: tuple[str, ...] = ()
+    #: Memory the model took, when known.
+    memory_mb: float | None = None
 
     @property
     def qualified(self) -> bool:
@@ -134,12 +148,22 @@ class Ranking:
         return next((m.model for m in self.models if m.status == "runner-up"), None)
 
 
+def tally(trials: Iterable[Trial], rules: RankingRules) -> dict[str, ModelTally]:
+    """One pass over the trials: model id → its tally."""
+    tallies: dict[str, ModelTally] = {}
+    polarity = rules.polarity
+    for trial in trials:
+        counts = tallies.get(trial.model)
+        if counts is None:
+            counts = tallies[trial.model] = ModelTally()
+        counts.add(trial, polarity.get(trial.case_id))
+    return tallies
+
+
 def rank(models: Sequence[ModelRun], trials: Iterable[Trial], rules: RankingRules) -> Ranking:
     """Qualify every model and order them: qualified by median latency, then the rest."""
-    by_model: dict[str, list[Trial]] = defaultdict(list)
-    for trial in trials:
-        by_model[trial.model].append(trial)
-    lines = [_summarise(run, by_model.get(run.model, []), rules) for run in models]
+    tallies = tally(trials, rules)
+    lines = [_summarise(run, tallies.get(run.model) or ModelTally(), rules) for run in models]
 
     def order(line: ModelRanking) -> tuple[int, float, float]:
         median = line.latency_ms.median if line.latency_ms else float("inf")
@@ -154,58 +178,45 @@ def rank(models: Sequence[ModelRun], trials: Iterable[Trial], rules: RankingRule
             status = "champion"
         elif status == "qualified" and index == 1:
             status = "runner-up"
-        final.append(_replace(line, rank=index + 1, status=status))
+        final.append(replace(line, rank=index + 1, status=status))
     return Ranking(tuple(final))
 
 
-def _replace(line: ModelRanking, **changes: Any) -> ModelRanking:
-    from dataclasses import replace
-
-    return replace(line, **changes)
-
-
-def _summarise(run: ModelRun, trials: list[Trial], rules: RankingRules) -> ModelRanking:
-    total = len(trials)
-    passes = sum(1 for t in trials if t.correct)
-    errors = [t for t in trials if t.is_error]
-    answered = [t for t in trials if not t.is_error]
+def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelRanking:
+    total, passes = counts.trials, counts.passes
     pass_rate = passes / total if total else 0.0
-    latency = LatencyStats.of(t.latency_ms for t in answered if t.latency_ms is not None)
-    ttfts = sorted(t.ttft_ms for t in answered if t.ttft_ms is not None)
-    ttfots = sorted(t.ttfot_ms for t in answered if t.ttfot_ms is not None)
-    never_ran = run.error is not None or total == 0 or not answered
+    never_ran = run.error is not None or total == 0 or not counts.answered
     if never_ran:
         status: Status = "error"
     elif pass_rate >= rules.min_pass_rate:
         status = "qualified"
     else:
         status = "disqualified"
-    error_reasons = Counter((t.error or "").split(":", 1)[0] for t in errors)
     error = run.error
     if error is None and never_ran:
-        first = errors[0].error if errors else "no trials ran"
-        error = f"every call failed: {first}" if errors else first
-    lenient = sum(1 for t in answered if not t.correct
-                  and rules.polarity.get(t.case_id) == "FAIL" and t.got.upper() == "PASS")
-    strict = sum(1 for t in answered if not t.correct
-                 and rules.polarity.get(t.case_id) == "PASS" and t.got.upper() == "FAIL")
+        error = (f"every call failed: {counts.first_error}" if counts.first_error
+                 else "no trials ran")
+    ttfts, ttfots = sorted(counts.ttfts), sorted(counts.ttfots)
     return ModelRanking(
         model=run.model, provider=run.provider, rank=0, status=status,
-        trials=total, passes=passes, errors=len(errors), pass_rate=pass_rate,
+        trials=total, passes=passes, errors=counts.errors, pass_rate=pass_rate,
         pass_rate_lower95=clopper_pearson_lower(passes, total),
-        latency_ms=latency,
+        latency_ms=LatencyStats.of(counts.latencies),
         ttft_ms_median=percentile(ttfts, 50) if ttfts else None,
-        output_tokens_per_s=_tokens_per_s(answered),
+        output_tokens_per_s=counts.tokens_per_s(),
         cold_start_ms=run.cold_start_ms,
-        cost_usd=_cost(run, trials),
-        failed_cases=_failed_cases(trials, rules),
-        json_valid_rate=(sum(1 for t in answered if t.parsed_ok) / total
+        cost_usd=_cost(run, counts),
+        failed_cases=_failed_cases(counts, rules),
+        json_valid_rate=(counts.parsed_ok / total
                          if rules.output_kind == "json" and total else None),
-        field_accuracy=_field_accuracy(answered, total),
-        too_lenient=lenient, too_strict=strict, error=error,
-        error_reasons=dict(error_reasons), identity=dict(run.identity),
+        field_accuracy=({name: counts.field_passes[name] / total
+                         for name in sorted(counts.field_passes)}
+                        if counts.fields_seen and total else None),
+        too_lenient=counts.too_lenient, too_strict=counts.too_strict, error=error,
+        error_reasons=dict(counts.error_kinds), identity=dict(run.identity),
         ttfot_ms_median=percentile(ttfots, 50) if ttfots else None,
-        price=_price(run),
+        price=_price(run), key=run.key, stopped=run.stopped, notes=tuple(run.notes),
+        memory_mb=run.memory_mb,
     )
 
 
@@ -216,69 +227,25 @@ def _price(run: ModelRun) -> dict[str, Any] | None:
             "source": run.price_source}
 
 
-def _tokens_per_s(trials: list[Trial]) -> float | None:
-    """Server-measured decode speed when every trial has it, else a client figure.
-
-    The client figure is output tokens after the first over the time after the
-    first token, summed over trials (token-weighted, TTFT excluded).
-    """
-    server = [(t.server_tokens_per_s, t.completion_tokens or 0) for t in trials]
-    if trials and all(speed is not None for speed, _n in server):
-        weight = sum(n for _speed, n in server)
-        if weight:
-            return sum((speed or 0.0) * n for speed, n in server) / weight
-    tokens = 0
-    seconds = 0.0
-    for t in trials:
-        if (t.completion_tokens or 0) > 1 and t.latency_ms and t.ttft_ms is not None:
-            tokens += (t.completion_tokens or 0) - 1
-            seconds += (t.latency_ms - t.ttft_ms) / 1000
-    return tokens / seconds if tokens and seconds > 0 else None
-
-
-def _cost(run: ModelRun, trials: list[Trial]) -> float | None:
+def _cost(run: ModelRun, counts: ModelTally) -> float | None:
     if run.price_in_per_mtok is None or run.price_out_per_mtok is None:
         return None
-    total = 0.0
-    for trial in trials:
-        if trial.is_error:
-            continue
-        if trial.prompt_tokens is None or trial.completion_tokens is None:
-            return None
-        total += trial.prompt_tokens * run.price_in_per_mtok
-        total += (trial.completion_tokens + (trial.reasoning_tokens or 0)) \
-            * run.price_out_per_mtok
-    return total / 1e6
+    if counts.prompt_tokens is None or counts.output_tokens is None:
+        return None
+    return (counts.prompt_tokens * run.price_in_per_mtok
+            + counts.output_tokens * run.price_out_per_mtok) / 1e6
 
 
-def _failed_cases(trials: list[Trial], rules: RankingRules) -> tuple[FailedCase, ...]:
-    per_case: dict[str, list[Trial]] = defaultdict(list)
-    for trial in trials:
-        per_case[trial.case_id].append(trial)
+def _failed_cases(counts: ModelTally, rules: RankingRules) -> tuple[FailedCase, ...]:
     failed = []
-    for case_id, case_trials in per_case.items():
-        wrong = [t for t in case_trials if not t.correct]
-        if not wrong:
+    for case_id, case in counts.cases.items():
+        failures = case.trials - case.passes
+        if not failures:
             continue
-        answers = Counter(t.got if not t.is_error else f"error: {t.error}" for t in wrong)
+        got = case.answers.most_common(1)[0][0] if case.answers else ""
         failed.append(FailedCase(
-            id=case_id, expected=rules.expected.get(case_id), got=answers.most_common(1)[0][0],
-            failures=len(wrong), trials=len(case_trials), polarity=rules.polarity.get(case_id),
+            id=case_id, expected=rules.expected.get(case_id), got=got, failures=failures,
+            trials=case.trials, polarity=rules.polarity.get(case_id),
         ))
     failed.sort(key=lambda f: (-f.failures, f.id))
     return tuple(failed)
-
-
-def _field_accuracy(trials: list[Trial], total: int) -> dict[str, float] | None:
-    counts: Counter[str] = Counter()
-    seen = False
-    for trial in trials:
-        if trial.fields is None:
-            continue
-        seen = True
-        for name, ok in trial.fields.items():
-            counts[name] += int(ok)
-            counts.setdefault(name, 0)
-    if not seen or not total:
-        return None
-    return {name: counts[name] / total for name in sorted(counts)}

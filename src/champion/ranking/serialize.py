@@ -51,6 +51,10 @@ def model_to_json(line: ModelRanking) -> dict[str, Any]:
         "error_reasons": line.error_reasons,
         "identity": line.identity,
         "price": line.price,
+        "key": line.key,
+        "stopped": line.stopped,
+        "notes": list(line.notes),
+        "memory_mb": _round(line.memory_mb, 1),
     }
     if line.error is not None:
         data["error"] = line.error
@@ -81,4 +85,8 @@ def model_from_json(data: dict[str, Any]) -> ModelRanking:
         identity=data.get("identity", {}),
         ttfot_ms_median=(data.get("ttfot_ms") or {}).get("median"),
         price=data.get("price"),
+        key=data.get("key", ""),
+        stopped=data.get("stopped"),
+        notes=tuple(data.get("notes") or ()),
+        memory_mb=data.get("memory_mb"),
     )

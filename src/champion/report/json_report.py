@@ -15,6 +15,7 @@ __all__ = ["run_to_json", "write_json"]
 def run_to_json(result: RunResult) -> dict[str, Any]:
     """The pinned run object; extra keys follow the pinned ones."""
     return {
+        "format_version": result.format_version,
         "run_id": result.run_id,
         "task": result.task,
         "suite_version": result.suite_version,
@@ -29,6 +30,8 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "models": [model_to_json(line) for line in result.ranking.models],
         "status": result.status,
         "seed": result.seed,
+        "suite_fingerprint": result.suite_fingerprint or None,
+        "lanes": result.lanes,
     }
 
 
