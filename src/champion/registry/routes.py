@@ -1,0 +1,169 @@
+"""What the router serves a task with: its suite, its output format, and the
+champion and runner-up as callable model slots.
+
+A route is built when the registry is read (and again only when it changed).
+Environment variables override the registered models of one task:
+``CHAMPION_<TASK>_MODEL``, ``_PROVIDER`` and ``_BASE_URL`` for the champion,
+``CHAMPION_<TASK>_FALLBACK_MODEL``, ``_FALLBACK_PROVIDER`` and
+``_FALLBACK_BASE_URL`` for the runner-up (TASK upper-cased, every
+non-alphanumeric character turned into ``_``): the variables
+``champion registry --format env`` writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from champion.providers.candidate import Candidate, public_url
+from champion.registry.breaker import BreakerConfig, CircuitBreaker
+from champion.scoring.parsers import JsonParser, LabelParser, Parsed, TextParser
+from champion.suite.model import Suite
+
+if TYPE_CHECKING:
+    from champion.providers.base import Provider
+
+__all__ = ["ModelSlot", "OutputFormat", "Route", "env_prefix", "override_candidate"]
+
+Role = Literal["champion", "runner-up"]
+
+
+class OutputFormat:
+    """The task's own output parser and output schema: format only, never the gold answer."""
+
+    __slots__ = ("_parser", "_schema")
+
+    def __init__(self, suite: Suite) -> None:
+        output = suite.output
+        parsers: dict[str, Any] = {
+            "label": lambda: LabelParser(output.labels),
+            "json": JsonParser,
+            "text": TextParser,
+        }
+        self._parser: LabelParser | JsonParser | TextParser = parsers[output.kind]()
+        self._schema: Any = None
+        if output.json_schema:
+            import jsonschema
+
+            self._schema = jsonschema.validators.validator_for(output.json_schema)(
+                output.json_schema)
+
+    def parse(self, text: str) -> Parsed:
+        """The parsed value, or ``ok=False`` with why the text is not in the task's format."""
+        parsed = self._parser.parse(text)
+        if parsed.ok and self._schema is not None:
+            error = next(iter(self._schema.iter_errors(parsed.value)), None)
+            if error is not None:
+                return Parsed(parsed.value, False, f"schema: {error.message}")
+        return parsed
+
+
+class ModelSlot:
+    """One model the router calls: its candidate, figures, breaker and providers.
+
+    Providers are created on first use, once per event loop (an HTTP client's
+    connections belong to the loop that opened them), and then reused.
+    """
+
+    __slots__ = ("_providers", "breaker", "candidate", "key", "median_ms", "name", "p90_ms")
+
+    def __init__(self, candidate: Candidate, key: str, breaker: BreakerConfig, *,
+                 median_ms: float | None = None, p90_ms: float | None = None) -> None:
+        self.candidate = candidate
+        self.key = key
+        self.name = candidate.id or candidate.model
+        self.median_ms = median_ms
+        self.p90_ms = p90_ms
+        self.breaker = CircuitBreaker(breaker)
+        self._providers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Provider] = \
+            weakref.WeakKeyDictionary()
+
+    def provider(self) -> Provider:
+        """This loop's provider for the model."""
+        loop = asyncio.get_running_loop()
+        provider = self._providers.get(loop)
+        if provider is None:
+            from champion.providers.registry import create_provider
+
+            provider = create_provider(self.candidate)
+            self._providers[loop] = provider
+        return provider
+
+    async def aclose(self) -> None:
+        """Close this loop's provider (connections of other loops close with them)."""
+        provider = self._providers.pop(asyncio.get_running_loop(), None)
+        if provider is not None:
+            await provider.aclose()
+
+    def deadline_s(self, suite: Suite, fixed_s: float | None, p90_factor: float,
+                   floor_s: float) -> float:
+        """The deadline of one call to this model for ``suite``.
+
+        ``fixed_s`` when set; else ``p90_factor`` × the registered p90 latency,
+        at least ``floor_s``; never beyond the suite's own ``timeout_s``.
+        """
+        ceiling = suite.params.timeout_s
+        if fixed_s is not None:
+            return fixed_s
+        if self.p90_ms is None:
+            return ceiling
+        return min(ceiling, max(floor_s, p90_factor * self.p90_ms / 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How one task is served."""
+
+    task: str
+    suite: Suite
+    output: OutputFormat
+    champion: ModelSlot
+    runner_up: ModelSlot | None
+    champion_deadline_s: float
+    runner_up_deadline_s: float
+    run_id: str | None = None
+
+    def chain(self) -> tuple[tuple[Role, ModelSlot, float], ...]:
+        """(role, model, deadline) in the order they are tried."""
+        first: tuple[Role, ModelSlot, float] = ("champion", self.champion,
+                                                self.champion_deadline_s)
+        if self.runner_up is None:
+            return (first,)
+        return (first, ("runner-up", self.runner_up, self.runner_up_deadline_s))
+
+
+def env_prefix(task: str) -> str:
+    """``CHAMPION_<TASK>_``: TASK upper-cased, non-alphanumerics turned into ``_``."""
+    return "CHAMPION_" + re.sub(r"[^A-Za-z0-9]", "_", task).upper() + "_"
+
+
+def model_key(candidate: Candidate) -> str:
+    """provider/model@endpoint: the same model has the same key wherever it is named."""
+    url = public_url(candidate.resolved_base_url())
+    return f"{candidate.provider}/{candidate.model}" + (f"@{url}" if url else "")
+
+
+def override_candidate(task: str, role: Role, registered: Candidate | None,
+                       environ: Mapping[str, str]) -> Candidate | None:
+    """The candidate the environment names for ``role`` of ``task``, if it names one.
+
+    Settings the environment leaves out come from the registered model when it
+    runs on the same provider (its endpoint, API key variable and options).
+    """
+    prefix = env_prefix(task) + ("" if role == "champion" else "FALLBACK_")
+    model = environ.get(prefix + "MODEL")
+    if not model:
+        return None
+    provider = environ.get(prefix + "PROVIDER") or (
+        registered.provider if registered is not None else "openai")
+    base_url = environ.get(prefix + "BASE_URL") or None
+    if registered is not None and registered.provider == provider:
+        if (registered.model == model and base_url in (None, registered.base_url)):
+            return registered
+        return registered.model_copy(update={
+            "id": model, "model": model, "base_url": base_url or registered.base_url})
+    return Candidate(id=model, provider=provider, model=model, base_url=base_url)
