@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["clopper_pearson_lower", "percentile", "regularized_beta"]
+__all__ = [
+    "clopper_pearson_lower",
+    "clopper_pearson_upper",
+    "geometric_mean",
+    "median",
+    "normal_sf",
+    "percentile",
+    "regularized_beta",
+]
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -73,3 +81,42 @@ def clopper_pearson_lower(passes: int, trials: int, alpha: float = 0.05) -> floa
         else:
             high = middle
     return low
+
+
+def clopper_pearson_upper(passes: int, trials: int, alpha: float = 0.05) -> float:
+    """One-sided (1 - alpha) Clopper–Pearson upper bound on a pass rate.
+
+    The p at which seeing ``passes`` or fewer has probability ``alpha``; for 0
+    passes of n trials this is ``1 - alpha ** (1 / n)``. With no trials nothing
+    is known and the bound is 1.
+    """
+    if trials <= 0 or passes >= trials:
+        return 1.0
+    if passes <= 0:
+        return float(1 - alpha ** (1 / trials))
+    # P(X <= k | p) = 1 - I_p(k + 1, n - k) falls as p grows; bisect for alpha.
+    low, high = passes / trials, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if 1.0 - regularized_beta(passes + 1, trials - passes, middle) > alpha:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def normal_sf(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of values (the mean of the two middle ones for an even count)."""
+    return percentile(sorted(values), 50)
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    """The geometric mean of positive values."""
+    if not values:
+        raise ValueError("geometric mean of no values")
+    return math.exp(sum(math.log(v) for v in values) / len(values))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from champion.suite.template import Template
 
@@ -82,9 +89,24 @@ class CheckSpec(_Frozen):
 
 
 class QualifySpec(_Frozen):
-    """The qualification rule."""
+    """The qualification rule, and optional service-level ceilings.
+
+    A model over any ceiling is disqualified with that reason; None means no limit.
+    """
 
     min_pass_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    max_p90_latency_ms: float | None = Field(default=None, gt=0)
+    max_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_cost_per_case_usd: float | None = Field(default=None, ge=0.0)
+    min_json_valid_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_ceilings(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Ceilings left unset are omitted, so a suite without them dumps (and
+        # fingerprints) exactly as before they existed.
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) \
+            else data
 
 
 class Params(_Frozen):

@@ -1,0 +1,55 @@
+"""Service-level ceilings: limits a model must stay within to qualify.
+
+A suite may cap p90 latency, the share of calls that errored and the cost
+per case, and require a share of outputs that parse as valid JSON. A model
+over any of them is disqualified, and each limit it broke is given as a
+reason. A limit that cannot be checked because the figure is unknown (cost
+without a price) is not held against the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Ceilings", "ceiling_reasons"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ceilings:
+    """The optional limits; None means no limit."""
+
+    max_p90_latency_ms: float | None = None
+    max_error_rate: float | None = None
+    max_cost_per_case_usd: float | None = None
+    min_json_valid_rate: float | None = None
+
+    @property
+    def any(self) -> bool:
+        """Whether any limit is set."""
+        return any(v is not None for v in (self.max_p90_latency_ms, self.max_error_rate,
+                                           self.max_cost_per_case_usd,
+                                           self.min_json_valid_rate))
+
+
+def ceiling_reasons(ceilings: Ceilings, *, p90_latency_ms: float | None,
+                    error_rate: float | None, cost_per_case_usd: float | None,
+                    json_valid_rate: float | None) -> list[str]:
+    """Why a model breaks the ceilings (empty when it stays within them)."""
+    reasons = []
+    if ceilings.max_p90_latency_ms is not None and p90_latency_ms is not None \
+            and p90_latency_ms > ceilings.max_p90_latency_ms:
+        reasons.append(f"p90 latency {p90_latency_ms:.0f} ms over the"
+                       f" {ceilings.max_p90_latency_ms:g} ms limit")
+    if ceilings.max_error_rate is not None and error_rate is not None \
+            and error_rate > ceilings.max_error_rate:
+        reasons.append(f"error rate {error_rate:.1%} over the"
+                       f" {ceilings.max_error_rate:.1%} limit")
+    if ceilings.max_cost_per_case_usd is not None and cost_per_case_usd is not None \
+            and cost_per_case_usd > ceilings.max_cost_per_case_usd:
+        reasons.append(f"cost per case ${cost_per_case_usd:.6g} over the"
+                       f" ${ceilings.max_cost_per_case_usd:g} limit")
+    if ceilings.min_json_valid_rate is not None and json_valid_rate is not None \
+            and json_valid_rate < ceilings.min_json_valid_rate:
+        reasons.append(f"valid JSON {json_valid_rate:.1%} under the"
+                       f" {ceilings.min_json_valid_rate:.1%} minimum")
+    return reasons
