@@ -1,4 +1,4 @@
-"""``champion report RUN_ID [--format md|json] [-o PATH]``"""
+"""``champion report RUN_ID [--format md|html|json] [-o PATH]``"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from champion.cli.options import db_option
-from champion.report import render_markdown, run_to_json
+from champion.report import render_html, render_markdown, run_to_json
 from champion.store import Store
 
 __all__ = ["report"]
@@ -16,7 +16,7 @@ __all__ = ["report"]
 
 @click.command()
 @click.argument("run_id", required=False)
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write here instead of stdout.")
 @click.option("--items", type=click.IntRange(min=1), default=100, show_default=True,
@@ -33,12 +33,15 @@ def report(run_id: str | None, fmt: str, output: str | None, items: int,
                 raise click.UsageError("the database has no runs yet")
             run_id = ids[-1]
         result = store.load_run(run_id)
+        # Rendered while the store is open: trials may be read from it lazily.
+        if fmt == "json":
+            text = json.dumps(run_to_json(result), indent=2, ensure_ascii=False) + "\n"
+        elif fmt == "html":
+            text = render_html(result, items=items)
+        else:
+            text = render_markdown(result, items=items)
     finally:
         store.close()
-    if fmt == "json":
-        text = json.dumps(run_to_json(result), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render_markdown(result, items=items)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

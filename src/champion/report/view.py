@@ -1,0 +1,268 @@
+"""What the HTML report and the dashboard show of one run, computed in one pass over its trials.
+
+A :class:`RunView` keeps aggregates only (per model and per case, with each
+distinct output once), so it is small enough to cache for a run of any size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, cast
+
+from champion.ranking import ModelRanking, percentile
+from champion.records import ModelRun, Trial
+from champion.report.cases import CaseLine
+from champion.report.json_report import run_to_json
+from champion.results import RunResult
+
+__all__ = ["Cell", "ModelView", "Output", "RunSummary", "RunView", "build_view",
+           "pareto_frontier"]
+
+#: Distinct outputs kept per model and case; the rest are counted.
+MAX_OUTPUTS = 20
+#: Characters kept of each output.
+MAX_OUTPUT_CHARS = 4000
+#: Latencies kept per model for the strip plot (quantiles of the full set).
+MAX_POINTS = 240
+
+
+@dataclass(slots=True)
+class Output:
+    """One distinct output of a model on a case, with how often it came."""
+
+    text: str
+    got: str
+    correct: bool
+    error: str | None
+    count: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float | None:
+        """Median latency of the trials that gave this output."""
+        return percentile(sorted(self.latencies), 50) if self.latencies else None
+
+
+@dataclass(slots=True)
+class Cell:
+    """One model on one case: the shared case line plus every distinct output."""
+
+    line: CaseLine
+    outputs: list[Output]
+    errors: int
+    more_outputs: int = 0
+
+    @property
+    def state(self) -> str:
+        """``pass`` (every repeat right), ``flaky`` (some), ``error`` or ``fail``."""
+        if self.line.ok:
+            return "pass"
+        if self.line.passes:
+            return "flaky"
+        return "error" if self.errors == self.line.trials else "fail"
+
+
+@dataclass(slots=True)
+class ModelView:
+    """One model's ranking line and what the charts need of it."""
+
+    line: ModelRanking
+    run: ModelRun | None
+    #: Sorted latencies of answered trials, thinned to at most MAX_POINTS quantiles.
+    points: list[float]
+    quartiles: tuple[float, float] | None
+    cost_per_case: float | None
+    pareto: bool = False
+
+    @property
+    def stopped(self) -> str | None:
+        """Why a strategy stopped running the model early, if it did."""
+        return getattr(self.run, "stopped", None) if self.run is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A run in one line: what overviews and history charts need."""
+
+    run_id: str
+    task: str
+    started_at: datetime
+    status: str
+    champion: str | None
+    runner_up: str | None
+    champion_median_ms: float | None
+    champion_pass_rate: float | None
+    calls: int
+    models: int
+    suite_fingerprint: str
+
+
+@dataclass(slots=True)
+class RunView:
+    """Everything shown of one run."""
+
+    result: RunResult
+    models: list[ModelView]
+    cells: dict[tuple[str, str], Cell]
+    calls: int
+    data: dict[str, Any]
+    summary: RunSummary
+
+    @property
+    def case_order(self) -> list[str]:
+        """Case ids in suite order."""
+        return self.result.case_order
+
+    def model(self, name: str) -> ModelView | None:
+        """The model of that id, if it ran."""
+        return next((m for m in self.models if m.line.model == name), None)
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        """The suite's facts about a case (expected, type, difficulty)."""
+        info = self.result.case_info.get(case_id)
+        return info if isinstance(info, dict) else {}
+
+
+class _CellBuilder:
+    __slots__ = ("errors", "latencies", "outputs", "passes", "trials")
+
+    def __init__(self) -> None:
+        self.passes = 0
+        self.trials = 0
+        self.errors = 0
+        self.latencies: list[float] = []
+        self.outputs: dict[tuple[str, bool, str | None], Output] = {}
+
+    def add(self, trial: Trial) -> None:
+        self.trials += 1
+        self.passes += int(trial.correct)
+        self.errors += int(trial.is_error)
+        if trial.latency_ms is not None and not trial.is_error:
+            self.latencies.append(trial.latency_ms)
+        key = (trial.output[:MAX_OUTPUT_CHARS], trial.correct, trial.error)
+        output = self.outputs.get(key)
+        if output is None:
+            output = Output(key[0], trial.got[:MAX_OUTPUT_CHARS], trial.correct, trial.error)
+            self.outputs[key] = output
+        output.count += 1
+        if trial.latency_ms is not None:
+            output.latencies.append(trial.latency_ms)
+
+    def build(self, case_id: str) -> Cell:
+        times = sorted(self.latencies)
+        # Wrong answers first, then by frequency: what a reader looks for.
+        outputs = sorted(self.outputs.values(), key=lambda o: (o.correct, -o.count))
+        wrong = next((o for o in outputs if not o.correct), None)
+        got = None
+        if wrong is not None:
+            got = f"error: {wrong.error}" if wrong.error is not None else wrong.got
+        line = CaseLine(case_id, self.passes, self.trials,
+                        percentile(times, 50) if times else None, got)
+        return Cell(line, outputs[:MAX_OUTPUTS], self.errors,
+                    max(0, len(outputs) - MAX_OUTPUTS))
+
+
+def _thin(values: list[float]) -> list[float]:
+    if len(values) <= MAX_POINTS:
+        return values
+    step = (len(values) - 1) / (MAX_POINTS - 1)
+    return [values[round(i * step)] for i in range(MAX_POINTS)]
+
+
+def pareto_frontier(models: list[ModelView]) -> set[str]:
+    """Models no other model beats on every axis at once.
+
+    Axes: pass-rate lower bound (higher is better), median latency (lower),
+    and cost per case (lower) when every plotted model's cost is known.
+    """
+    plotted = [m for m in models if m.line.latency_ms is not None]
+    with_cost = bool(plotted) and all(m.cost_per_case is not None for m in plotted)
+
+    def axes(m: ModelView) -> tuple[float, ...]:
+        median = m.line.latency_ms.median if m.line.latency_ms else float("inf")
+        values: tuple[float, ...] = (-m.line.pass_rate_lower95, median)
+        return values + ((m.cost_per_case or 0.0,) if with_cost else ())
+
+    frontier = set()
+    for m in plotted:
+        mine = axes(m)
+        dominated = False
+        for other in plotted:
+            theirs = axes(other)
+            if other is not m and all(t <= v for t, v in zip(theirs, mine, strict=True)) \
+                    and theirs != mine:
+                dominated = True
+                break
+        if not dominated:
+            frontier.add(m.line.model)
+    return frontier
+
+
+def _stored_frontier(result: RunResult) -> set[str] | None:
+    """A frontier computed by the ranking itself, when it offers one."""
+    for name in ("pareto", "pareto_frontier", "frontier"):
+        value = getattr(result.ranking, name, None)
+        if value is None:
+            continue
+        try:
+            return {str(getattr(item, "model", item)) for item in value}
+        except TypeError:
+            continue
+    return None
+
+
+def build_view(result: RunResult) -> RunView:
+    """Aggregate a run: iterates its trials exactly once."""
+    builders: dict[tuple[str, str], _CellBuilder] = defaultdict(_CellBuilder)
+    latencies: dict[str, list[float]] = defaultdict(list)
+    calls = 0
+    for trial in result.trials:
+        calls += 1
+        builders[(trial.model, trial.case_id)].add(trial)
+        if trial.latency_ms is not None and not trial.is_error:
+            latencies[trial.model].append(trial.latency_ms)
+    cells = {key: builder.build(key[1]) for key, builder in builders.items()}
+    runs = {run.model: run for run in result.models}
+    models = []
+    for line in result.ranking.models:
+        values = sorted(latencies.get(line.model, []))
+        answered = line.trials - line.errors
+        quartiles = ((percentile(values, 25), percentile(values, 75)) if values else None)
+        models.append(ModelView(
+            line=line, run=runs.get(line.model), points=_thin(values), quartiles=quartiles,
+            cost_per_case=(line.cost_usd / answered
+                           if line.cost_usd is not None and answered > 0 else None),
+        ))
+    frontier = _stored_frontier(result)
+    if frontier is None:
+        frontier = pareto_frontier(models)
+    for m in models:
+        m.pareto = m.line.model in frontier
+    data = run_to_json(cast(RunResult, _Counted(result, calls)))
+    champion = next((m.line for m in models if m.line.status == "champion"), None)
+    summary = RunSummary(
+        run_id=result.run_id, task=result.task, started_at=result.started_at,
+        status=result.status, champion=result.champion, runner_up=result.runner_up,
+        champion_median_ms=(champion.latency_ms.median
+                            if champion is not None and champion.latency_ms else None),
+        champion_pass_rate=champion.pass_rate if champion is not None else None,
+        calls=calls, models=len(models),
+        suite_fingerprint=str(getattr(result, "suite_fingerprint", "") or ""),
+    )
+    # The view keeps no trials: it is cached, and a run may hold many.
+    return RunView(result=replace(result, trials=[]), models=models, cells=cells, calls=calls,
+                   data=data, summary=summary)
+
+
+class _Counted:
+    """A RunResult whose ``calls`` is already known (its trials were iterated once)."""
+
+    def __init__(self, result: RunResult, calls: int) -> None:
+        self._result = result
+        self.calls = calls
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)
+
