@@ -52,6 +52,22 @@ METADATA_BYTES = 16 * 1024 * 1024
 # An answer body may escape every character of the answer (\uXXXX), plus its envelope.
 _BODY_FACTOR = 6
 _BODY_SLACK = 65_536
+_CONTENT = re.compile(rb'"content"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)', re.DOTALL)
+
+
+def _content_prefix(raw: bytes) -> str:
+    """The first ``"content"`` string of a cut JSON body, as far as it arrived ("" if none)."""
+    match = _CONTENT.search(raw)
+    if match is None:
+        return ""
+    text = match.group(1).decode("utf-8", "ignore")
+    for end in range(len(text), max(-1, len(text) - 6), -1):  # a cut escape: drop it
+        try:
+            value = json.loads(f'"{text[:end]}"')
+        except ValueError:
+            continue
+        return value if isinstance(value, str) else ""
+    return ""
 
 
 class HttpOptions(ProviderOptions):
@@ -187,11 +203,13 @@ class HttpProvider(Provider):
             content, body = body, None
             headers["Content-Type"] = "application/json"
         auth = self._basic if self._basic and "Authorization" not in headers else None
+        answered = False
         try:
             async with self.client.stream(method, self.base_url + path, json=body,
                                           content=content,
                                           params=self._params or None,
                                           headers=headers, auth=auth) as response:
+                answered = True
                 if response.status_code >= 400:
                     raw, _cut = await read_capped(response, ERROR_BODY_BYTES)
                     raise error_for_status(response.status_code,
@@ -201,6 +219,9 @@ class HttpProvider(Provider):
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(f"timeout: {type(exc).__name__}") from exc
         except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+            if not answered:  # closed before any answer: a restart, a stale keep-alive
+                raise ProviderUnavailable(
+                    redact(f"connection failed: {exc or type(exc).__name__}")) from exc
             raise ProviderProtocolError(
                 redact(f"protocol: {exc or type(exc).__name__}")) from exc
         except httpx.TransportError as exc:
@@ -217,7 +238,8 @@ class HttpProvider(Provider):
         raw, cut = await read_capped(response, limit_chars * _BODY_FACTOR + _BODY_SLACK)
         if cut:
             raise AnswerTooLarge(f"protocol: the answer body passed {len(raw):,} bytes;"
-                                 " reading stopped there")
+                                 " reading stopped there",
+                                 _content_prefix(raw)[:limit_chars])
         return raw
 
     async def get_json(self, path: str) -> Any:

@@ -1,7 +1,9 @@
 """A minimal HTTP/1.1 server on 127.0.0.1, run on a background thread.
 
-Keep-alive, Content-Length and chunked responses, and deliberate faults
-(connection reset, hang). Only for tests and calibration on loopback.
+Keep-alive, Content-Length and chunked responses, and deliberate faults: the
+:data:`Fault` modes every protocol server offers, and :class:`RawResponse`
+for sending arbitrary bytes (fuzzing). Only for tests and calibration on
+loopback.
 """
 
 from __future__ import annotations
@@ -11,13 +13,50 @@ import json
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["LoopbackServer", "Request", "Responder"]
+__all__ = ["FAULTS", "Fault", "LoopbackServer", "RawResponse", "Request", "Responder"]
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
             429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+#: What a protocol server can do wrong when answering a chat request:
+#: ``error500``; ``error503`` and ``error429`` with ``Retry-After``; ``error401``
+#: whose body echoes the request's Authorization header; ``hang`` before the
+#: headers; ``hang_mid_stream`` after the first tokens; ``reset`` (TCP RST);
+#: ``truncated`` (cut in the middle of an event, then the connection closes);
+#: ``bad_utf8`` (invalid UTF-8 inside the content); ``huge`` (a 10 MB answer);
+#: ``endless`` (tokens that never stop); ``garbage`` (HTML with status 200).
+Fault = Literal["error500", "error503", "error429", "error401", "hang", "hang_mid_stream",
+                "reset", "truncated", "bad_utf8", "huge", "endless", "garbage"]
+FAULTS: tuple[Fault, ...] = ("error500", "error503", "error429", "error401", "hang",
+                             "hang_mid_stream", "reset", "truncated", "bad_utf8", "huge",
+                             "endless", "garbage")
+#: The size of the ``huge`` answer, in characters.
+HUGE_CHARS = 10_000_000
+#: How long ``hang`` and ``hang_mid_stream`` wait: longer than any test.
+HANG_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """Bytes sent as they are, for fuzzing a client's protocol reader.
+
+    ``chunks`` go out as HTTP chunks (each flushed at once) after a ``status``
+    line and ``content_type``; with ``complete`` false the connection closes
+    without the terminating chunk, like a server that died mid-answer.
+    """
+
+    chunks: tuple[bytes, ...]
+    status: int = 200
+    content_type: str = "text/event-stream"
+    complete: bool = True
+
+
+#: A fixed raw answer, or one made from each request.
+RawHook = RawResponse | Callable[["Request"], RawResponse]
 
 
 @dataclass(slots=True)
@@ -52,21 +91,47 @@ class Responder:
         lines += [f"{name}: {value}" for name, value in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-    async def send(self, status: int, body: bytes, content_type: str) -> None:
+    async def send(self, status: int, body: bytes, content_type: str,
+                   headers: dict[str, str] | None = None) -> None:
         """A whole response with Content-Length."""
         self.writer.write(self._head(status, {"Content-Type": content_type,
-                                              "Content-Length": str(len(body))}) + body)
+                                              "Content-Length": str(len(body)),
+                                              **(headers or {})}) + body)
         await self.writer.drain()
 
-    async def json(self, status: int, value: Any) -> None:
+    async def json(self, status: int, value: Any, headers: dict[str, str] | None = None,
+                   ) -> None:
         """A JSON response."""
-        await self.send(status, json.dumps(value).encode(), "application/json")
+        await self.send(status, json.dumps(value).encode(), "application/json", headers)
 
     async def start_stream(self, content_type: str, status: int = 200) -> None:
         """Begin a chunked response."""
         self.writer.write(self._head(status, {"Content-Type": content_type,
                                               "Transfer-Encoding": "chunked"}))
         await self.writer.drain()
+
+    async def cut(self, partial_body: bytes, content_type: str) -> None:
+        """Announce a whole body, send only ``partial_body``, and close the connection."""
+        self.writer.write(self._head(200, {"Content-Type": content_type,
+                                           "Content-Length": str(2 * len(partial_body) + 1)})
+                          + partial_body)
+        await self.writer.drain()
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (no terminating chunk for a stream in progress)."""
+        self.writer.close()
+        self.keep_alive = False
+
+    async def raw(self, response: RawResponse) -> None:
+        """Send a :class:`RawResponse`."""
+        await self.start_stream(response.content_type, response.status)
+        for data in response.chunks:
+            await self.chunk(data)
+        if response.complete:
+            await self.end_stream()
+        else:
+            self.close()
 
     async def chunk(self, data: bytes) -> None:
         """One chunk, flushed at once."""
@@ -93,6 +158,7 @@ class LoopbackServer:
 
     def __init__(self) -> None:
         self.base_url = ""
+        #: Every request received, in order (tests count calls at the server).
         self.requests: list[Request] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -101,6 +167,10 @@ class LoopbackServer:
     async def handle(self, request: Request, respond: Responder) -> None:
         """Answer one request."""
         await respond.json(404, {"error": "not found"})
+
+    def count(self, path_suffix: str = "") -> int:
+        """How many requests arrived for paths ending with ``path_suffix``."""
+        return sum(1 for r in list(self.requests) if r.path.endswith(path_suffix))
 
     def start(self) -> str:
         """Start serving; returns ``http://127.0.0.1:PORT``."""

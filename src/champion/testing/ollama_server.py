@@ -6,6 +6,10 @@ NDJSON objects and a final ``done: true`` object whose durations are in
 nanoseconds, measured by this server's own clock; an empty ``messages`` list
 loads a model (``done_reason: "load"``) or, with ``keep_alive: 0``, unloads it;
 ``{"error": ...}`` with 404 for an unknown model.
+
+``fault`` makes every chat that generates (loading and unloading still work)
+fail in one of the :data:`~champion.testing.loopback.Fault` ways; ``raw``
+answers those chats with arbitrary bytes instead (fuzzing).
 """
 
 from __future__ import annotations
@@ -19,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from champion.testing.loopback import LoopbackServer, Request, Responder
+from champion.testing.loopback import (
+    HANG_S,
+    HUGE_CHARS,
+    Fault,
+    LoopbackServer,
+    RawHook,
+    Request,
+    Responder,
+)
 
 __all__ = ["OllamaModel", "OllamaProtocolServer"]
 
@@ -55,14 +67,32 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-class OllamaProtocolServer(LoopbackServer):
-    """Serves the given models; records requests, loads and unloads."""
+_PIECE = 65_536  # characters per line of the huge answer
 
-    def __init__(self, models: dict[str, OllamaModel]) -> None:
+
+class OllamaProtocolServer(LoopbackServer):
+    """Serves the given models; records requests, loads and unloads.
+
+    Args:
+        models: name → model.
+        fault: how every generating chat fails (None: it does not).
+        retry_after: the ``Retry-After`` header of 429 and 503 answers (None: none).
+        raw: bytes to answer every generating chat with (a
+            :class:`~champion.testing.loopback.RawResponse`, or a function of
+            the request); may be set at any time.
+    """
+
+    def __init__(self, models: dict[str, OllamaModel], *, fault: Fault | None = None,
+                 retry_after: str | None = "1", raw: RawHook | None = None) -> None:
         super().__init__()
         self.models = models
         self.loaded: dict[str, Any] = {}
         self.events: list[tuple[str, str, Any]] = []
+        self.fault = fault
+        self.retry_after = retry_after
+        self.raw = raw
+        #: Chat requests that asked for generation (not loads or unloads).
+        self.chat_requests = 0
 
     def digest(self, name: str) -> str:
         """A stable 64-hex digest per model name."""
@@ -79,9 +109,69 @@ class OllamaProtocolServer(LoopbackServer):
                              "quantization_level": model.quantization_level}}
                 for name, model in self.models.items()]})
         elif request.method == "POST" and request.path == "/api/chat":
-            await self._chat(request.json() or {}, respond)
+            body = request.json() or {}
+            if isinstance(body, dict) and body.get("messages"):
+                self.chat_requests += 1
+                raw = self.raw
+                if raw is not None:
+                    await respond.raw(raw(request) if callable(raw) else raw)
+                    return
+                if self.fault is not None and await self._fault(request, respond):
+                    return
+            await self._chat(body, respond)
         else:
             await respond.json(404, {"error": "404 page not found"})
+
+    async def _fault(self, request: Request, respond: Responder) -> bool:
+        """Fail the chat as ``fault`` says; False for faults that happen while streaming."""
+        fault = self.fault
+        retry = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+        if fault == "hang":
+            await asyncio.sleep(HANG_S)
+        elif fault == "reset":
+            respond.reset()
+        elif fault == "error500":
+            await respond.json(500, {"error": "llama runner process has terminated"})
+        elif fault == "error503":
+            await respond.json(503, {"error": "server busy, please try again"}, retry)
+        elif fault == "error429":
+            await respond.json(429, {"error": "too many requests"}, retry)
+        elif fault == "error401":
+            # A proxy in front of Ollama that quotes the credential it refused.
+            sent = request.headers.get("authorization", "")
+            await respond.json(401, {"error": f"unauthorized: {sent}"})
+        elif fault == "garbage":
+            await respond.send(200, b"<html>502 Bad Gateway</html>", "text/html")
+        else:
+            return False
+        return True
+
+    async def _faulty_stream(self, name: str, text: str, respond: Responder) -> None:
+        """The streaming faults: the answer starts, then goes wrong."""
+        def line(content: str) -> bytes:
+            return json.dumps({"model": name, "created_at": _now(), "message": {
+                "role": "assistant", "content": content}, "done": False}).encode() + b"\n"
+
+        await respond.start_stream("application/x-ndjson")
+        await respond.chunk(line(text[:3]))
+        if self.fault == "hang_mid_stream":
+            await asyncio.sleep(HANG_S)
+        elif self.fault == "truncated":
+            whole = line(text[3:])
+            await respond.chunk(whole[:len(whole) // 2])
+            respond.close()
+        elif self.fault == "bad_utf8":
+            await respond.chunk(line("bill").replace(b'"content": "', b'"content": "\xff\xfe'))
+            await respond.end_stream()
+        elif self.fault == "huge":
+            piece = "x" * _PIECE
+            for _ in range(HUGE_CHARS // _PIECE + 1):
+                await respond.chunk(line(piece))
+            await respond.end_stream()
+        elif self.fault == "endless":
+            while True:
+                await respond.chunk(line(" la"))
+                await asyncio.sleep(0.002)
 
     async def _chat(self, body: dict[str, Any], respond: Responder) -> None:
         name = str(body.get("model", ""))
@@ -112,6 +202,9 @@ class OllamaProtocolServer(LoopbackServer):
         self.loaded[name] = keep_alive
         prompt = str(messages[-1].get("content", ""))
         text = model.answer(prompt)
+        if self.fault is not None:
+            await self._faulty_stream(name, text, respond)
+            return
         tokens = re.findall(r"\s*\S+", text) or [text]
         thoughts = re.findall(r"\s*\S+", model.thinking) if body.get("think") else []
         prompt_started = time.perf_counter_ns()

@@ -2,7 +2,9 @@
 
 For calibration (does champion measure a known 60 ms delay as 60 ms?), for
 overhead benchmarks against a bare httpx loop, and for failure tests. Real
-endpoints are tested against llama-cpp-python's own server.
+endpoints are tested against llama-cpp-python's own server. Answers follow the
+chat completions protocol: ``chat.completion`` objects, or server-sent events
+of ``chat.completion.chunk`` objects ending with ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from champion.testing.loopback import LoopbackServer, Request, Responder
+from champion.testing.loopback import (
+    HANG_S,
+    HUGE_CHARS,
+    Fault,
+    LoopbackServer,
+    RawHook,
+    Request,
+    Responder,
+)
 
-__all__ = ["MockOpenAIServer"]
+__all__ = ["MockOpenAIServer", "Mode"]
 
-Mode = Literal["ok", "error500", "error401", "hang", "garbage", "reset", "bad_json"]
+Mode = Literal["ok", "bad_json"] | Fault
+_PIECE = 65_536  # characters per chunk of the huge answer
 
 
 class MockOpenAIServer(LoopbackServer):
@@ -27,17 +38,21 @@ class MockOpenAIServer(LoopbackServer):
     Args:
         reply: the answer, or a function of the last user message.
         delay_ms: time before the first content chunk.
-        mode: ``ok`` or a fault: ``error500``, ``error401``, ``hang`` (never
-            answers), ``garbage`` (HTML with status 200), ``reset`` (TCP RST),
-            ``bad_json`` (a stream of invalid events).
+        mode: ``ok``, ``bad_json`` (a stream of invalid events) or a
+            :data:`~champion.testing.loopback.Fault`.
         reasoning: text streamed as ``reasoning_content`` before the answer.
         usage: send the ``include_usage`` chunk when asked.
         fail_first: answer the first N chat requests with ``fail_status``.
+        retry_after: the ``Retry-After`` header of 429 and 503 answers (None: none).
+        raw: bytes to answer every chat request with, instead of the protocol
+            (a :class:`RawResponse`, or a function of the request); may be set
+            at any time.
     """
 
     def __init__(self, reply: str | Callable[[str], str] = "ok", *, delay_ms: float = 0.0,
                  mode: Mode = "ok", reasoning: str = "", usage: bool = True,
-                 model: str = "mock", fail_first: int = 0, fail_status: int = 429) -> None:
+                 model: str = "mock", fail_first: int = 0, fail_status: int = 429,
+                 retry_after: str | None = "1", raw: RawHook | None = None) -> None:
         super().__init__()
         self.reply = reply
         self.delay_s = delay_ms / 1000
@@ -47,6 +62,9 @@ class MockOpenAIServer(LoopbackServer):
         self.model = model
         self.fail_first = fail_first
         self.fail_status = fail_status
+        self.retry_after = retry_after
+        self.raw = raw
+        #: Chat completion requests received.
         self.chat_requests = 0
 
     def _answer(self, body: dict[str, Any]) -> str:
@@ -54,6 +72,9 @@ class MockOpenAIServer(LoopbackServer):
             messages = body.get("messages") or [{}]
             return self.reply(str(messages[-1].get("content", "")))
         return self.reply
+
+    def _retry_headers(self) -> dict[str, str]:
+        return {"Retry-After": self.retry_after} if self.retry_after is not None else {}
 
     async def handle(self, request: Request, respond: Responder) -> None:
         """Serve /v1/models and /v1/chat/completions."""
@@ -66,21 +87,14 @@ class MockOpenAIServer(LoopbackServer):
             return
         self.chat_requests += 1
         if self.chat_requests <= self.fail_first:
-            await respond.json(self.fail_status, {"error": {"message": "try again later"}})
+            await respond.json(self.fail_status, {"error": {"message": "try again later"}},
+                               self._retry_headers())
             return
-        if self.mode == "hang":
-            await asyncio.sleep(3600)
-        if self.mode == "reset":
-            respond.reset()
+        raw = self.raw
+        if raw is not None:
+            await respond.raw(raw(request) if callable(raw) else raw)
             return
-        if self.mode == "error500":
-            await respond.json(500, {"error": {"message": "internal error"}})
-            return
-        if self.mode == "error401":
-            await respond.json(401, {"error": {"message": "invalid api key"}})
-            return
-        if self.mode == "garbage":
-            await respond.send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+        if await self._fault_before_answer(request, respond):
             return
         body = request.json() or {}
         start = time.perf_counter()
@@ -90,7 +104,38 @@ class MockOpenAIServer(LoopbackServer):
         if body.get("stream"):
             await self._stream(body, text, respond)
         else:
-            await respond.json(200, self._whole(text, start))
+            await self._whole_answer(text, start, respond)
+
+    async def _fault_before_answer(self, request: Request, respond: Responder) -> bool:
+        """Faults that happen before any answer; True when one did."""
+        mode = self.mode
+        if mode == "hang":
+            await asyncio.sleep(HANG_S)
+        elif mode == "reset":
+            respond.reset()
+        elif mode == "error500":
+            await respond.json(500, {"error": {"message": "internal error",
+                                               "type": "server_error"}})
+        elif mode == "error503":
+            await respond.json(503, {"error": {"message": "the engine is overloaded",
+                                               "type": "server_error"}},
+                               self._retry_headers())
+        elif mode == "error429":
+            await respond.json(429, {"error": {"message": "Rate limit reached for requests",
+                                               "type": "requests",
+                                               "code": "rate_limit_exceeded"}},
+                               self._retry_headers())
+        elif mode == "error401":
+            # Some gateways quote the credential they refused.
+            sent = request.headers.get("authorization", "")
+            await respond.json(401, {"error": {
+                "message": f"Incorrect API key provided: {sent}", "type":
+                "invalid_request_error", "code": "invalid_api_key"}})
+        elif mode == "garbage":
+            await respond.send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+        else:
+            return False
+        return True
 
     def _whole(self, text: str, start: float) -> dict[str, Any]:
         tokens = max(1, len(text.split()))
@@ -101,6 +146,21 @@ class MockOpenAIServer(LoopbackServer):
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": tokens,
                           "total_tokens": 10 + tokens}}
+
+    async def _whole_answer(self, text: str, start: float, respond: Responder) -> None:
+        mode = self.mode
+        if mode == "huge":
+            text = "billing " + "x" * HUGE_CHARS
+        elif mode in ("hang_mid_stream", "endless"):
+            await asyncio.sleep(HANG_S)
+        body = json.dumps(self._whole(text, start)).encode()
+        if mode == "truncated":
+            await respond.cut(body[:len(body) // 2], "application/json")
+        elif mode == "bad_utf8":
+            await respond.send(200, body.replace(b'"content": "', b'"content": "\xff\xfe', 1),
+                               "application/json")
+        else:
+            await respond.send(200, body, "application/json")
 
     async def _stream(self, body: dict[str, Any], text: str, respond: Responder) -> None:
         await respond.start_stream("text/event-stream")
@@ -113,11 +173,34 @@ class MockOpenAIServer(LoopbackServer):
             return {"id": "mock-1", "object": "chat.completion.chunk", "model": self.model,
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
-        if self.mode == "bad_json":
+        mode = self.mode
+        if mode == "bad_json":
             await event("{not json")
             await respond.end_stream()
             return
         await event(chunk({"role": "assistant", "content": None}))  # role-only, like llama.cpp
+        if mode == "hang_mid_stream":
+            await event(chunk({"content": text[:3]}))
+            await asyncio.sleep(HANG_S)
+        elif mode == "truncated":
+            await event(chunk({"content": text[:3]}))
+            whole = f"data: {json.dumps(chunk({'content': text[3:]}))}\n\n".encode()
+            await respond.chunk(whole[:len(whole) // 2])
+            respond.close()
+            return
+        elif mode == "bad_utf8":
+            await respond.chunk(b'data: {"id":"mock-1","object":"chat.completion.chunk",'
+                                b'"choices":[{"index":0,"delta":{"content":"bill\xff\xfeing"},'
+                                b'"finish_reason":null}]}\n\n')
+        elif mode == "huge":
+            piece = "x" * _PIECE
+            await event(chunk({"content": text + " "}))
+            for _ in range(HUGE_CHARS // _PIECE + 1):
+                await event(chunk({"content": piece}))
+        elif mode == "endless":
+            while True:
+                await event(chunk({"content": " la"}))
+                await asyncio.sleep(0.002)
         pieces = re.findall(r"\s*\S+", self.reasoning)
         for piece in pieces:
             await event(chunk({"reasoning_content": piece}))
@@ -133,3 +216,4 @@ class MockOpenAIServer(LoopbackServer):
                              "completion_tokens_details": {"reasoning_tokens": len(pieces)}}})
         await event("[DONE]")
         await respond.end_stream()
+
