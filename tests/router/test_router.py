@@ -21,7 +21,7 @@ from champion.registry.router import (
 )
 from champion.testing import MockOpenAIServer
 
-from .conftest import TASK, FakeRegistry, candidate
+from .fakes import TASK, FakeRegistry, candidate
 
 VARS = {"ticket": "I was charged twice"}
 MakeRouter = Callable[..., Router]

@@ -1,0 +1,229 @@
+"""The gateway over live loopback servers, with the official ``openai`` client and raw httpx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import uvicorn
+
+from champion.registry.router import Router, RouterConfig
+from champion.testing import MockOpenAIServer
+from champion.web.gateway import create_gateway
+from tests.router.fakes import TASK, FakeRegistry, candidate
+
+MESSAGES = [{"role": "system", "content": "Answer with one word."},
+            {"role": "user", "content": "Ticket: I was charged twice"}]
+
+
+class GatewayThread:
+    """uvicorn serving an app on a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> GatewayThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.server.started
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture
+def champion_server() -> Iterator[MockOpenAIServer]:
+    with MockOpenAIServer("billing", model="champ") as server:
+        yield server
+
+
+@pytest.fixture
+def runner_up_server() -> Iterator[MockOpenAIServer]:
+    with MockOpenAIServer("Billing.", model="second") as server:
+        yield server
+
+
+@pytest.fixture
+def start(champion_server: MockOpenAIServer, runner_up_server: MockOpenAIServer
+          ) -> Iterator[Callable[..., GatewayThread]]:
+    """Start a gateway over a registry of the two servers; stopped after the test."""
+    started: list[GatewayThread] = []
+
+    def _start(config: RouterConfig | None = None, token: str | None = None) -> GatewayThread:
+        registry = FakeRegistry()
+        registry.register(candidate("champ", champion_server),
+                          candidate("second", runner_up_server))
+        router = Router(registry, config or RouterConfig(retries=0))
+        gateway = GatewayThread(create_gateway(router, token=token)).__enter__()
+        started.append(gateway)
+        return gateway
+
+    yield _start
+    for gateway in started:
+        gateway.__exit__()
+
+
+def client(gateway: GatewayThread, key: str = "unused") -> openai.OpenAI:
+    return openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0, timeout=10)
+
+
+def test_openai_client_task_route_served_by_the_champion(
+        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+    gateway = start()
+    raw = client(gateway).chat.completions.with_raw_response.create(
+        model=f"task:{TASK}", messages=MESSAGES)
+    completion = raw.parse()
+    assert completion.choices[0].message.content == "billing"
+    assert completion.model == "champ"
+    assert raw.headers["x-champion-served-by"] == "champ"
+    assert raw.headers["x-champion-fallback"] == "none"
+    assert champion_server.requests[-1].json()["messages"] == MESSAGES
+
+
+def test_openai_client_streams_a_task_route(start: Callable[..., GatewayThread]) -> None:
+    stream = client(start()).chat.completions.create(
+        model=f"task:{TASK}", messages=MESSAGES, stream=True,
+        stream_options={"include_usage": True})
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "billing"
+    assert {c.model for c in chunks} == {"champ"}
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens >= 1
+
+
+def test_task_vars_render_the_tasks_own_prompt(
+        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+    completion = client(start()).chat.completions.create(
+        model=f"task:{TASK}", messages=[{"role": "user", "content": "ignored"}],
+        extra_body={"champion": {"vars": {"ticket": "refund please"}}})
+    assert completion.choices[0].message.content == "billing"
+    sent = champion_server.requests[-1].json()["messages"]
+    assert sent[-1] == {"role": "user", "content": "Ticket: refund please"}
+
+
+def test_fallback_is_visible_in_the_headers(
+        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+    champion_server.mode = "error500"
+    response = httpx.post(start().url + "/v1/chat/completions",
+                          json={"model": f"task:{TASK}", "messages": MESSAGES})
+    assert response.status_code == 200
+    assert response.headers["x-champion-served-by"] == "second"
+    assert "HTTP 500" in response.headers["x-champion-fallback"]
+    assert response.json()["model"] == "second"
+    assert response.json()["choices"][0]["message"]["content"] == "Billing."
+
+
+def test_streamed_fallback_over_raw_httpx(
+        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+    champion_server.reply = "no idea"
+    with httpx.stream("POST", start().url + "/v1/chat/completions",
+                      json={"model": f"task:{TASK}", "messages": MESSAGES,
+                            "stream": True}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["x-champion-served-by"] == "second"
+        assert "unparseable" in response.headers["x-champion-fallback"]
+        lines = [line for line in response.iter_lines() if line]
+    assert lines[-1] == "data: [DONE]"
+    assert all(line.startswith("data: ") for line in lines)
+
+
+def test_a_registered_model_passes_straight_through(
+        start: Callable[..., GatewayThread], runner_up_server: MockOpenAIServer) -> None:
+    messages = [{"role": "user", "content": "say anything"}]
+    completion = client(start()).chat.completions.create(
+        model="second", messages=messages, max_tokens=7)
+    assert completion.model == "second"
+    assert completion.choices[0].message.content == "Billing."
+    body = runner_up_server.requests[-1].json()
+    assert body["messages"] == messages and body["max_tokens"] == 7
+
+
+def test_unknown_model_and_task_are_404_in_openai_shape(
+        start: Callable[..., GatewayThread]) -> None:
+    gateway = start()
+    with pytest.raises(openai.NotFoundError):
+        client(gateway).chat.completions.create(
+            model="no-such-model", messages=MESSAGES)
+    response = httpx.post(gateway.url + "/v1/chat/completions",
+                          json={"model": "task:no-such-task", "messages": MESSAGES})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert set(error) >= {"message", "type", "code"} and "no-such-task" in error["message"]
+
+
+def test_bad_requests_are_400(start: Callable[..., GatewayThread]) -> None:
+    url = start().url + "/v1/chat/completions"
+    assert httpx.post(url, content=b"{not json").status_code == 400
+    assert httpx.post(url, json={"messages": MESSAGES}).status_code == 400
+    response = httpx.post(url, json={"model": f"task:{TASK}", "messages": "hi"})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    response = httpx.post(url, json={"model": f"task:{TASK}", "messages": MESSAGES,
+                                     "champion": {"vars": {"other": 1}}})
+    assert response.status_code == 400 and "ticket" in response.json()["error"]["message"]
+
+
+def test_every_model_failing_is_502_and_running_out_of_time_504(
+        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer,
+        runner_up_server: MockOpenAIServer) -> None:
+    champion_server.mode = runner_up_server.mode = "error500"
+    body = {"model": f"task:{TASK}", "messages": MESSAGES}
+    response = httpx.post(start().url + "/v1/chat/completions", json=body)
+    assert response.status_code == 502
+    message = response.json()["error"]["message"]
+    assert "champ" in message and "second" in message
+    champion_server.mode = runner_up_server.mode = "hang"
+    response = httpx.post(start(RouterConfig(timeout_s=0.2)).url + "/v1/chat/completions",
+                          json=body, timeout=10)
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "deadline_exceeded"
+
+
+def test_models_lists_tasks_and_models(start: Callable[..., GatewayThread]) -> None:
+    listing = client(start()).models.list()
+    ids = {m.id for m in listing.data}
+    assert {f"task:{TASK}", "champ", "second"} <= ids
+
+
+def test_with_a_token_every_request_needs_it(start: Callable[..., GatewayThread]) -> None:
+    gateway = start(token="s3cret-token")
+    response = httpx.get(gateway.url + "/v1/models")
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "authentication_error"
+    wrong = httpx.get(gateway.url + "/v1/models", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    with pytest.raises(openai.AuthenticationError):
+        client(gateway, "nope").models.list()
+    completion = client(gateway, "s3cret-token").chat.completions.create(
+        model=f"task:{TASK}", messages=MESSAGES)
+    assert completion.choices[0].message.content == "billing"
+
+
+def test_cli_refuses_a_public_bind_without_a_token(tmp_path: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CHAMPION_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "champion.cli", "gateway", "--host", "0.0.0.0",
+         "--db", f"sqlite:///{tmp_path / 'c.db'}"],
+        capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "CHAMPION_TOKEN" in result.stderr
