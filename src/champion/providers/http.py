@@ -13,6 +13,7 @@ are read with a cap: an error body is cut, an answer body past the cap is an
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -145,9 +146,11 @@ class HttpProvider(Provider):
             if parts.username else None
         for value in self._params.values():
             register_secret(value)
-        if parts.password:
+        if self._basic is not None and parts.password:
             register_secret(parts.password)
-            register_secret(unquote(parts.password))
+            register_secret(self._basic[1])
+            # A server that quotes the Authorization header back shows this form.
+            register_secret(base64.b64encode(":".join(self._basic).encode()).decode())
         host = parts.hostname or ""
         if parts.port:
             host = f"{host}:{parts.port}"
