@@ -13,6 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# A real PostgreSQL server (session-wide) and the SQLite/PostgreSQL ``any_db`` fixture.
+pytest_plugins = ["tests.store.postgres"]
+
 TRIAGE = """\
 task: mini-triage
 prompt:

@@ -1,5 +1,15 @@
-"""Store: SQLAlchemy tables, numbered migrations and the repository."""
+"""Store: SQLAlchemy tables, Alembic revisions and the repository."""
 
-from champion.store.repository import DEFAULT_DB, Store, database_url
+from champion.store.repository import DEFAULT_DB, Store, StoredTrials, database_url
+from champion.store.rows import LeaderboardRow, ModelSighting, PromotionRow, RunSummary
 
-__all__ = ["DEFAULT_DB", "Store", "database_url"]
+__all__ = [
+    "DEFAULT_DB",
+    "LeaderboardRow",
+    "ModelSighting",
+    "PromotionRow",
+    "RunSummary",
+    "Store",
+    "StoredTrials",
+    "database_url",
+]

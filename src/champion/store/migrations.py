@@ -1,59 +1,87 @@
-"""Numbered migrations, each applied once and recorded by name.
+"""Bringing a database to the newest schema with the revisions under ``store/alembic``.
 
-Append a new ``mNNN_*`` function to change the schema; never edit an applied one.
+No ``alembic.ini`` or ``env.py`` is involved: the revisions are found next to
+this module and applied on the caller's connection. Opening a database
+applies what is missing, once, whatever number of processes open it at the
+same moment: the work happens under an exclusive lock (SQLite's write lock
+taken by ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock) and the version is
+read again once the lock is held.
+
+A database written by release 0.1 has no ``alembic_version`` but a
+``champion_migrations`` table; it is stamped at the baseline revision, which
+describes exactly the tables 0.1 made, and upgraded from there in place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
-from sqlalchemy import Connection, inspect, select, text
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Connection, Engine, Text, inspect, text
 
-from champion.store import schema
+from champion.store.engine import run_write
 
-__all__ = ["MIGRATIONS", "migrate"]
+__all__ = ["BASELINE", "current_revision", "head_revision", "upgrade"]
 
-Migration = Callable[[Connection], None]
-MIGRATIONS: list[Migration] = []
-migration = MIGRATIONS.append
-
-
-@migration
-def m001_initial(connection: Connection) -> None:
-    """Runs, the models in each run, trials and rankings."""
-    for table in (schema.runs, schema.run_models, schema.trials, schema.rankings):
-        table.create(connection, checkfirst=True)
+#: The revision that equals release 0.1's schema.
+BASELINE = "0001"
+_ALEMBIC_DIR = Path(__file__).with_name("alembic")
+#: Any constant shared by every champion process; names the advisory lock.
+_PG_LOCK_ID = 0x63_68_61_6D_70  # "champ"
 
 
-@migration
-def m002_warmup_error(connection: Connection) -> None:
-    """Why a model's warm-up call failed (its trials may still have run)."""
-    _add_column(connection, "run_models", "warmup_error", "TEXT")
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(_ALEMBIC_DIR),
+                           version_locations=[str(_ALEMBIC_DIR / "versions")])
 
 
-def _add_column(connection: Connection, table: str, column: str, sql_type: str) -> None:
-    # m001 builds tables from the current schema, so a fresh database already
-    # has every column; older databases get it here.
-    if column not in {c["name"] for c in inspect(connection).get_columns(table)}:
-        connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = _scripts().get_current_head()
+    assert head is not None
+    return head
 
 
-def migrate(connection: Connection) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied."""
-    schema.migrations_table.create(connection, checkfirst=True)
-    applied = set(connection.scalars(select(schema.migrations_table.c.name)))
-    done = []
-    for step in MIGRATIONS:
-        if step.__name__ in applied:
-            continue
-        step(connection)
-        connection.execute(schema.migrations_table.insert().values(
-            name=step.__name__, applied_at=datetime.now(UTC)))
-        done.append(step.__name__)
-    return done
+def current_revision(connection: Connection) -> str | None:
+    """The database's revision; None for an empty database or one from release 0.1."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
-def table_names(connection: Connection) -> list[str]:
-    """Tables present in the database (for tests and diagnostics)."""
-    return sorted(inspect(connection).get_table_names())
+def upgrade(engine: Engine) -> list[str]:
+    """Apply every revision the database lacks; returns those applied (oldest first)."""
+    with engine.connect() as connection:
+        if current_revision(connection) == head_revision():
+            return []
+    return run_write(engine, _upgrade_locked)
+
+
+def _upgrade_locked(connection: Connection) -> list[str]:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    context = MigrationContext.configure(connection)
+    scripts = _scripts()
+    current = context.get_current_revision()
+    if current is None and inspect(connection).has_table("champion_migrations"):
+        _complete_release_0_1(connection)
+        context.stamp(scripts, BASELINE)
+        current = BASELINE
+    pending = list(reversed(list(scripts.iterate_revisions("head", current))))
+    applied = []
+    with Operations.context(context):
+        for script in pending:
+            script.module.upgrade()
+            context.stamp(scripts, script.revision)
+            applied.append(script.revision)
+    return applied
+
+
+def _complete_release_0_1(connection: Connection) -> None:
+    # The first 0.1 databases predate its second migration, which added this column.
+    columns = {column["name"] for column in inspect(connection).get_columns("run_models")}
+    if "warmup_error" not in columns:
+        Operations(MigrationContext.configure(connection)).add_column(
+            "run_models", Column("warmup_error", Text))

@@ -1,34 +1,44 @@
 """The store: the only place that talks SQL.
 
-Writes happen between batches (never inside a timed call): one transaction per
-batch of trials.
+Writes happen between batches (never inside a timed call), one transaction
+per batch of trials. A trial is stored at most once per (model, case, batch):
+writing it again is a no-op, so a resumed or repeated batch never doubles it.
+Reading a run streams its trials in chunks, so a run of any size is reported
+in bounded memory.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from champion.errors import InputError, StoreError
 from champion.ranking import Ranking
 from champion.ranking.serialize import model_from_json, model_to_json
-from champion.records import ModelRun, Trial
+from champion.records import ModelRun, Trial, TrialKey
 from champion.results import RunResult
+from champion.secrets import redact as redact_secrets
 from champion.store import schema
-from champion.store.migrations import migrate
+from champion.store.engine import open_engine, redact, run_write
+from champion.store.migrations import upgrade
+from champion.store.promotions import PromotionQueries
+from champion.store.queries import RunQueries
+from champion.store.rows import model_from_row, model_to_row, trial_from_row, trial_to_row, utc
 
-__all__ = ["DEFAULT_DB", "Store", "database_url"]
+__all__ = ["DEFAULT_DB", "Store", "StoredTrials", "database_url"]
 
 DEFAULT_DB = "sqlite:///.champion/champion.db"
-_TRIAL_FIELDS = [f for f in Trial.__dataclass_fields__
-                 if f != "model" and f in schema.trials.c]
+#: Trials read or written per statement.
+CHUNK = 1000
+_TRIAL_COLUMNS = frozenset(schema.trials.c.keys())
+_MODEL_COLUMNS = frozenset(schema.run_models.c.keys())
+_TRIAL_KEY = ("run_id", "model", "case_id", "batch")
 
 
 def database_url(url: str | None = None) -> str:
@@ -36,61 +46,94 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("CHAMPION_DB") or DEFAULT_DB
 
 
-class Store:
-    """Runs, trials and rankings in any SQLAlchemy database."""
+class StoredTrials:
+    """A run's trials as stored: streamed on every iteration, counted by the database."""
+
+    __slots__ = ("_run_id", "_store")
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self._store = store
+        self._run_id = run_id
+
+    def __iter__(self) -> Iterator[Trial]:
+        return self._store.iter_trials(self._run_id)
+
+    def __len__(self) -> int:
+        return self._store.count_trials(self._run_id)
+
+    def __repr__(self) -> str:
+        return f"StoredTrials(run_id={self._run_id!r})"
+
+
+class Store(RunQueries, PromotionQueries):
+    """Runs, trials, rankings and promotions in any SQLAlchemy database.
+
+    Opening a database brings its schema to the newest revision first.
+    """
 
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
-        if self.url.startswith("sqlite:///") and not self.url.startswith("sqlite:///:memory:"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = create_engine(self.url)
-            if self.engine.dialect.name == "sqlite":
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            with self.engine.begin() as connection:
-                migrate(connection)
+            self.engine: Engine = open_engine(self.url)
+            upgrade(self.engine)
         except (SQLAlchemyError, ImportError) as exc:
-            raise StoreError(f"cannot open database {_redact(self.url)}: {exc}") from exc
+            raise StoreError(f"cannot open database {redact(self.url)}: {exc}") from exc
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections (the store opens new ones if used again)."""
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # -- writing ---------------------------------------------------------
 
     def begin_run(self, result: RunResult) -> None:
         """Record a run as started."""
-        with self._begin() as connection:
-            connection.execute(schema.runs.insert().values(
-                id=result.run_id, task=result.task, suite_version=result.suite_version,
-                strategy=result.strategy, repeats=result.repeats, cases=result.cases,
-                seed=result.seed, status="running", started_at=result.started_at,
-                suite_json=result.suite_json, case_info=result.case_info,
-            ))
+        self._write(lambda connection: connection.execute(schema.runs.insert().values(
+            id=result.run_id, task=result.task, suite_version=result.suite_version,
+            strategy=result.strategy, repeats=result.repeats, cases=result.cases,
+            seed=result.seed, status="running", started_at=result.started_at,
+            suite_json=result.suite_json, case_info=result.case_info,
+            suite_fingerprint=result.suite_fingerprint, lanes=result.lanes,
+            config=result.config, format_version=result.format_version,
+        )))
 
     def add_model(self, run_id: str, model: ModelRun) -> None:
         """Record (or replace) a model's facts in a run."""
-        columns = set(schema.run_models.c.keys())
-        values = {k: v for k, v in asdict(model).items() if k in columns}
-        values["identity"] = values.pop("identity") or {}
-        with self._begin() as connection:
-            connection.execute(delete(schema.run_models).where(
-                schema.run_models.c.run_id == run_id, schema.run_models.c.model == model.model))
-            connection.execute(schema.run_models.insert().values(run_id=run_id, **values))
+        row = _without_secrets(model_to_row(run_id, model, _MODEL_COLUMNS))
+        table = schema.run_models
 
-    def add_trials(self, run_id: str, trials: Sequence[Trial]) -> None:
-        """Persist a batch of trials in one transaction."""
-        if not trials:
+        def work(connection: Connection) -> None:
+            connection.execute(delete(table).where(
+                table.c.run_id == run_id, table.c.model == model.model))
+            connection.execute(table.insert().values(**row))
+
+        self._write(work)
+
+    def add_trials(self, run_id: str, trials: Iterable[Trial]) -> None:
+        """Persist trials in one transaction; a trial whose key is stored already is skipped."""
+        rows = [trial_to_row(run_id, trial, _TRIAL_COLUMNS) for trial in trials]
+        for row in rows:
+            if row.get("error"):
+                row["error"] = redact_secrets(row["error"])
+        if not rows:
             return
-        rows = [{"run_id": run_id, "model": t.model,
-                 **{name: getattr(t, name) for name in _TRIAL_FIELDS}} for t in trials]
-        with self._begin() as connection:
-            connection.execute(schema.trials.insert(), rows)
+
+        def work(connection: Connection) -> None:
+            for start in range(0, len(rows), CHUNK):
+                connection.execute(self._insert_trials(), rows[start:start + CHUNK])
+
+        self._write(work)
 
     def finish_run(self, result: RunResult) -> None:
-        """Store the ranking, the final status and the finish time."""
+        """Store the ranking, the final status, the finish time and the call count."""
         ranking, run_id = result.ranking, result.run_id
-        with self._begin() as connection:
+
+        def work(connection: Connection) -> None:
             connection.execute(delete(schema.rankings).where(
                 schema.rankings.c.run_id == run_id))
             if ranking.models:
@@ -99,72 +142,132 @@ class Store:
                      "pass_rate": m.pass_rate,
                      "median_ms": m.latency_ms.median if m.latency_ms else None,
                      "data": model_to_json(m)} for m in ranking.models])
-            connection.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(
-                status=result.status, finished_at=result.finished_at,
-                champion=ranking.champion, runner_up=ranking.runner_up))
+            calls = connection.scalar(select(func.count()).select_from(schema.trials).where(
+                schema.trials.c.run_id == run_id))
+            values: dict[str, Any] = {
+                "status": result.status, "finished_at": result.finished_at,
+                "champion": ranking.champion, "runner_up": ranking.runner_up,
+                "calls": calls, "lanes": result.lanes, "config": result.config,
+            }
+            if result.suite_fingerprint:
+                values["suite_fingerprint"] = result.suite_fingerprint
+            connection.execute(update(schema.runs).where(schema.runs.c.id == run_id)
+                               .values(**values))
+
+        self._write(work)
 
     # -- reading ---------------------------------------------------------
 
     def run_ids(self, task: str | None = None) -> list[str]:
         """Run ids, oldest first, optionally for one task."""
-        query = select(schema.runs.c.id).order_by(schema.runs.c.started_at)
+        query = select(schema.runs.c.id).order_by(schema.runs.c.started_at, schema.runs.c.id)
         if task is not None:
             query = query.where(schema.runs.c.task == task)
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
 
     def load_run(self, run_id: str) -> RunResult:
-        """Rebuild a run, its trials and its stored ranking from the database alone."""
+        """Rebuild a run and its stored ranking; its trials stream from the database."""
         with self.engine.connect() as connection:
             run = connection.execute(select(schema.runs).where(
                 schema.runs.c.id == run_id)).mappings().first()
             if run is None:
-                raise InputError(f"no run {run_id!r} in {_redact(self.url)}")
-            models = [ModelRun(**{k: v for k, v in row.items()
-                                  if k in ModelRun.__dataclass_fields__})
-                      for row in connection.execute(select(schema.run_models).where(
-                          schema.run_models.c.run_id == run_id)).mappings()]
-            trial_rows = connection.execute(select(schema.trials).where(
-                schema.trials.c.run_id == run_id).order_by(schema.trials.c.id)).mappings()
-            trials = [Trial(**{k: v for k, v in row.items()
-                                if k in Trial.__dataclass_fields__})
-                      for row in trial_rows]
+                raise InputError(f"no run {run_id!r} in {redact(self.url)}")
+            models = self._models(connection, run_id)
             ranking_rows = connection.execute(select(schema.rankings.c.data).where(
                 schema.rankings.c.run_id == run_id).order_by(schema.rankings.c.rank))
             ranking = Ranking(tuple(model_from_json(data) for (data,) in ranking_rows))
-        order = {m.model: i for i, m in enumerate(models)}
-        models.sort(key=lambda m: order[m.model])
         return RunResult(
             run_id=run["id"], task=run["task"], suite_version=run["suite_version"],
             strategy=run["strategy"], repeats=run["repeats"], cases=run["cases"],
-            seed=run["seed"], started_at=_utc(run["started_at"]) or datetime.now(UTC),
-            finished_at=_utc(run["finished_at"]), status=run["status"], models=models,
-            trials=trials, ranking=ranking, case_info=run["case_info"],
+            seed=run["seed"], started_at=utc(run["started_at"]) or datetime.now(UTC),
+            finished_at=utc(run["finished_at"]), status=run["status"], models=models,
+            trials=StoredTrials(self, run_id), ranking=ranking, case_info=run["case_info"],
             case_order=list(run["case_info"]), suite_json=run["suite_json"],
+            suite_fingerprint=run["suite_fingerprint"] or "", lanes=run["lanes"] or [],
+            config=run["config"] or {}, format_version=run["format_version"],
         )
 
-    def _begin(self) -> Any:
-        return self.engine.begin()
+    def models(self, run_id: str) -> list[ModelRun]:
+        """The models of a run, in the order they were first recorded."""
+        with self.engine.connect() as connection:
+            return self._models(connection, run_id)
+
+    def iter_trials(self, run_id: str, model: str | None = None) -> Iterator[Trial]:
+        """A run's trials in the order they were stored, read ``CHUNK`` at a time.
+
+        Each chunk is its own short read, so no connection is held between them.
+        """
+        table = schema.trials
+        last = -1
+        while True:
+            query = (select(table).where(table.c.run_id == run_id, table.c.id > last)
+                     .order_by(table.c.id).limit(CHUNK))
+            if model is not None:
+                query = query.where(table.c.model == model)
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).mappings().all()
+            for row in rows:
+                yield trial_from_row(row)
+            if len(rows) < CHUNK:
+                return
+            last = rows[-1]["id"]
+
+    def count_trials(self, run_id: str) -> int:
+        """How many trials a run has stored."""
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(schema.trials)
+                                         .where(schema.trials.c.run_id == run_id)) or 0)
+
+    def trial_keys(self, run_id: str) -> set[TrialKey]:
+        """(model, case id, batch) of every stored trial of a run."""
+        table = schema.trials
+        with self.engine.connect() as connection:
+            return {(model, case_id, batch) for model, case_id, batch in connection.execute(
+                select(table.c.model, table.c.case_id, table.c.batch)
+                .where(table.c.run_id == run_id))}
+
+    # -- internals -------------------------------------------------------
+
+    def _write(self, work: Any) -> None:
+        try:
+            run_write(self.engine, work)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write to {redact(self.url)}: {exc}") from exc
+
+    def _insert_trials(self) -> Any:
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            return sqlite.insert(schema.trials).on_conflict_do_nothing(
+                index_elements=list(_TRIAL_KEY))
+        if dialect == "postgresql":
+            return postgresql.insert(schema.trials).on_conflict_do_nothing(
+                index_elements=list(_TRIAL_KEY))
+        raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+    @staticmethod
+    def _models(connection: Connection, run_id: str) -> list[ModelRun]:
+        # Ranked models first, in rank order; a database keeps no insertion order.
+        table, rankings = schema.run_models, schema.rankings
+        rows = connection.execute(
+            select(table).outerjoin(rankings, (rankings.c.run_id == table.c.run_id)
+                                    & (rankings.c.model == table.c.model))
+            .where(table.c.run_id == run_id)
+            .order_by(rankings.c.rank.is_(None), rankings.c.rank, table.c.model)
+        ).mappings().all()
+        return [model_from_row(row) for row in rows]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _without_secrets(row: dict[str, Any]) -> dict[str, Any]:
+    """A model row with registered secrets and URL credentials masked everywhere."""
+    return {name: _mask(value) for name, value in row.items()}
 
 
-def _redact(url: str) -> str:
-    """A database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL has no password we could show
-        return url
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, dict):
+        return {key: _mask(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(item) for item in value]
+    return value

@@ -1,4 +1,12 @@
-"""Table definitions (SQLAlchemy Core). Changes go through a new migration."""
+"""The tables as they are at the newest revision (SQLAlchemy Core), for queries.
+
+The schema itself is created and changed only by the Alembic revisions under
+``store/alembic/versions``; a change here needs a new revision there.
+
+Columns carry the name of the record field they hold: a ``runs`` column holds
+the RunResult field of that name, a ``run_models`` column the ModelRun field,
+a ``trials`` column the Trial field.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +25,14 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["metadata", "migrations_table", "rankings", "run_models", "runs", "trials"]
+__all__ = ["metadata", "promotions", "rankings", "run_models", "runs", "trials"]
 
 metadata = MetaData()
-
-migrations_table = Table(
-    "champion_migrations", metadata,
-    Column("name", String(100), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 
 runs = Table(
     "runs", metadata,
     Column("id", String(40), primary_key=True),
-    Column("task", String(200), nullable=False, index=True),
+    Column("task", String(200), nullable=False),
     Column("suite_version", String(50), nullable=False),
     Column("strategy", String(20), nullable=False),
     Column("repeats", Integer, nullable=False),
@@ -43,6 +45,13 @@ runs = Table(
     Column("runner_up", String(300)),
     Column("suite_json", JSON, nullable=False),
     Column("case_info", JSON, nullable=False),
+    Column("suite_fingerprint", String(64), nullable=False, server_default=""),
+    Column("lanes", JSON),
+    Column("config", JSON),
+    Column("format_version", Integer, nullable=False, server_default="1"),
+    Column("calls", Integer),
+    Index("ix_runs_task", "task"),
+    Index("ix_runs_task_started", "task", "started_at"),
 )
 
 run_models = Table(
@@ -60,6 +69,13 @@ run_models = Table(
     Column("price_in_per_mtok", Float),
     Column("price_out_per_mtok", Float),
     Column("price_source", String(100)),
+    Column("key", String(500), nullable=False, server_default=""),
+    Column("candidate", JSON),
+    Column("notes", JSON),
+    Column("stopped", Text),
+    Column("lane", Text),
+    Column("memory_mb", Float),
+    Index("ix_run_models_key", "key"),
 )
 
 trials = Table(
@@ -89,7 +105,9 @@ trials = Table(
     Column("server_timings", JSON),
     Column("server_tokens_per_s", Float),
     Column("started_at", DateTime(timezone=True)),
-    Index("ix_trials_run_model", "run_id", "model"),
+    Column("error_kind", String(20)),
+    Index("uq_trials_key", "run_id", "model", "case_id", "batch", unique=True),
+    Index("ix_trials_run_id", "run_id", "id"),
 )
 
 rankings = Table(
@@ -101,4 +119,22 @@ rankings = Table(
     Column("pass_rate", Float, nullable=False),
     Column("median_ms", Float),
     Column("data", JSON, nullable=False),
+)
+
+#: Every promotion and rollback, kept forever; the newest row of a
+#: (task, stage) is what that stage serves.
+promotions = Table(
+    "promotions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("champion", String(300), nullable=False),
+    Column("champion_key", String(500), nullable=False),
+    Column("runner_up", String(300)),
+    Column("runner_up_key", String(500)),
+    Column("promoted_at", DateTime(timezone=True), nullable=False),
+    Column("previous_id", Integer, ForeignKey("promotions.id")),
+    Column("action", String(20), nullable=False),
+    Index("ix_promotions_task_stage", "task", "stage", "id"),
 )
