@@ -21,11 +21,19 @@ def validate(suites: tuple[str, ...], prompt_file: str | None) -> None:
         try:
             suite = load_suite(path, prompt_file=prompt_file)
         except SuiteError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_printable(str(exc))}", err=True)
             errors += 1
             continue
-        click.echo(f"{path}: task {suite.task}, {len(suite.cases)} cases,"
+        click.echo(f"{_printable(path)}: task {suite.task}, {len(suite.cases)} cases,"
                    f" output {suite.output.kind}, check {suite.check_spec.type}")
     if errors:
         raise SystemExit(2)
 
+
+def _printable(text: str) -> str:
+    """A file name that is not valid UTF-8 arrives with surrogate escapes;
+    show its odd bytes as ``\\xNN`` instead of failing to print them."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import Counter
@@ -121,30 +122,82 @@ def assign_ids(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def load_models_file(path: str | Path) -> list[Candidate]:
-    """Read ``models.yaml`` (or JSON): ``{models: [...]}``."""
-    from champion.suite.source import DocumentSyntaxError, read_document
+    """Read ``models.yaml`` (or JSON): ``{models: [...]}``.
+
+    Raises:
+        CandidateError: ``path:line: problem``, whatever the file holds.
+    """
+    from champion.suite.source import (
+        DocumentError,
+        clean_message,
+        describe_path,
+        read_document,
+    )
 
     file = Path(path)
+
+    def fail(line: int | None, message: str) -> CandidateError:
+        where = f"{file}:{line}" if line is not None else str(file)
+        return CandidateError(f"{where}: {clean_message(message)}")
+
     if not file.is_file():
-        raise CandidateError(f"{file}: no such models file")
+        raise fail(None, "no such models file" if not file.exists() else "not a file")
     try:
         document = read_document(file)
-    except DocumentSyntaxError as exc:
-        where = f"{file}:{exc.line}" if exc.line else str(file)
-        raise CandidateError(f"{where}: {exc}") from None
+    except DocumentError as exc:
+        raise fail(exc.line, str(exc)) from None
     data = document.data
     items = data.get("models") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
-        raise CandidateError(f"{file}:1: expected a 'models' list")
+        raise fail(document.line_of(("models",)) or 1, "expected a 'models' list")
     candidates = []
     for index, item in enumerate(items):
-        line = document.line_of(("models", index))
         try:
-            candidates.append(Candidate.model_validate(item))
+            candidate = Candidate.model_validate(item)
         except ValidationError as exc:
             error = exc.errors()[0]
-            where = ".".join(str(p) for p in error["loc"])
-            line = document.line_of(("models", index, *error["loc"])) or line
-            raise CandidateError(f"{file}:{line}: models[{index}].{where}: {error['msg']}") \
+            loc = tuple(p for p in error["loc"] if isinstance(p, str | int))
+            line = document.line_of(("models", index, *loc))
+            raise fail(line, f"models[{index}].{describe_path(loc)}: {error['msg']}") \
                 from None
+        problem = _unusable(candidate)
+        if problem is not None:
+            key, message = problem
+            raise fail(document.line_of(("models", index, key)),
+                       f"models[{index}].{key}: {message}")
+        candidates.append(candidate)
     return candidates
+
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _unusable(candidate: Candidate) -> tuple[str, str] | None:
+    """What validation lets through but a provider could not use: (key, problem)."""
+    texts = {"id": candidate.id, "provider": candidate.provider, "model": candidate.model,
+             "base_url": candidate.base_url or "", "api_key_env": candidate.api_key_env or "",
+             "headers": "".join(f"{k}{v}" for k, v in candidate.headers.items())}
+    for key, text in texts.items():
+        if _CONTROL_CHARACTER.search(text):
+            return key, "control characters are not allowed"
+    if candidate.base_url is not None:
+        from urllib.parse import urlsplit
+
+        import httpx
+
+        # ${VAR} is filled at run time; any value must leave a valid URL.
+        url = re.sub(r"\$\{\w+\}", "0", candidate.base_url)
+        try:
+            parsed = httpx.URL(url)
+            urlsplit(url).port  # noqa: B018 - raises on a port out of range
+        except (httpx.InvalidURL, ValueError):
+            return "base_url", f"not a valid URL: {candidate.base_url!r}"
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            return "base_url", f"expected http(s)://HOST[:PORT]/..., got {candidate.base_url!r}"
+    numbers = {"size_gb": candidate.size_gb}
+    if candidate.price is not None:
+        numbers["price"] = candidate.price.input_per_mtok + candidate.price.output_per_mtok
+    for key, number in numbers.items():
+        if number is not None and not (math.isfinite(number) and number >= 0):
+            return key, "expected a finite number, 0 or more"
+    return None

@@ -11,7 +11,15 @@ from pydantic import ValidationError
 from champion.errors import SuiteError
 from champion.suite.cookbook import from_cookbook, is_cookbook
 from champion.suite.model import CHECK_TYPES, Suite
-from champion.suite.source import DocumentSyntaxError, SourceDocument, read_document
+from champion.suite.source import (
+    DocumentError,
+    SourceDocument,
+    clean_message,
+    describe_path,
+    read_document,
+    read_text,
+    shown,
+)
 from champion.suite.template import Template, TemplateSyntaxError
 
 __all__ = ["load_suite"]
@@ -26,21 +34,31 @@ def load_suite(path: str | Path, prompt_file: str | Path | None = None) -> Suite
             plain text (the user template) or YAML with ``system``/``user``.
 
     Raises:
-        SuiteError: naming the file, the line where known, and the problem.
+        SuiteError: naming the file, the line where known, and the problem;
+            no other exception, whatever the file holds.
     """
-    file = Path(path)
+    try:
+        return _load(Path(path), prompt_file)
+    except SuiteError as exc:
+        message = clean_message(exc.message)
+        if message == exc.message:
+            raise
+        raise SuiteError(exc.path, message, exc.line) from None
+
+
+def _load(file: Path, prompt_file: str | Path | None) -> Suite:
     if not file.is_file():
-        raise SuiteError(str(file), "no such file")
+        raise SuiteError(str(file), "no such file" if not file.exists() else "not a file")
     try:
         document = read_document(file)
-    except DocumentSyntaxError as exc:
+    except DocumentError as exc:
         raise SuiteError(str(file), str(exc), exc.line) from None
-    data, lines = document.data, document.lines
+    data = document.data
     if not isinstance(data, dict):
         raise SuiteError(str(file), "a suite must be a mapping with task, prompt and cases", 1)
     if is_cookbook(data):
-        data, lines = from_cookbook(data, lines)
-    document = SourceDocument(str(file), data, lines)
+        data, origin = from_cookbook(data)
+        document = document.relocated(data, origin)
     if prompt_file is not None and "prompt" not in data:
         data["prompt"] = _read_prompt_file(Path(prompt_file))
     _check_shape(document)
@@ -48,11 +66,10 @@ def load_suite(path: str | Path, prompt_file: str | Path | None = None) -> Suite
         suite = Suite.model_validate({**data, "source": str(file)})
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
+        loc = tuple(part for part in error["loc"] if isinstance(part, str | int))
         message = error["msg"].removeprefix("Value error, ")
-        raise SuiteError(
-            str(file), f"{where}: {message}", document.line_of(tuple(error["loc"]))
-        ) from None
+        where = f"{describe_path(loc)}: " if loc else ""
+        raise SuiteError(str(file), where + message, document.line_of(loc)) from None
     _check_semantics(suite, document)
     return suite
 
@@ -60,12 +77,12 @@ def load_suite(path: str | Path, prompt_file: str | Path | None = None) -> Suite
 def _read_prompt_file(path: Path) -> Any:
     if not path.is_file():
         raise SuiteError(str(path), "no such prompt file")
-    if path.suffix.lower() in (".yaml", ".yml", ".json"):
-        try:
+    try:
+        if path.suffix.lower() in (".yaml", ".yml", ".json"):
             return read_document(path).data
-        except DocumentSyntaxError as exc:
-            raise SuiteError(str(path), str(exc), exc.line) from None
-    return {"user": path.read_text(encoding="utf-8")}
+        return {"user": read_text(path)}
+    except DocumentError as exc:
+        raise SuiteError(str(path), str(exc), exc.line) from None
 
 
 def _check_shape(document: SourceDocument) -> None:
@@ -85,7 +102,7 @@ def _check_shape(document: SourceDocument) -> None:
     check = data.get("check")
     if isinstance(check, dict) and check.get("type") not in CHECK_TYPES:
         raise SuiteError(
-            path, f"unknown check type {check.get('type')!r}; expected one of "
+            path, f"unknown check type {shown(check.get('type'))}; expected one of "
             + ", ".join(CHECK_TYPES), document.line_of(("check", "type")),
         )
 
@@ -105,14 +122,14 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
     seen: set[str] = set()
     for index, case in enumerate(suite.cases):
         if case.id in seen:
-            raise SuiteError(path, f"duplicate case id {case.id!r}",
+            raise SuiteError(path, f"duplicate case id {shown(case.id)}",
                              document.line_of(("cases", index, "id")))
         seen.add(case.id)
         for key, template in templates:
             missing = [name for name in template.placeholders if name not in case.vars]
             if missing:
                 raise SuiteError(
-                    path, f"case {case.id!r}: placeholder {{{missing[0]}}} in prompt.{key}"
+                    path, f"case {shown(case.id)}: placeholder {{{missing[0]}}} in prompt.{key}"
                     " has no var in this case", document.line_of(("cases", index)),
                 )
     output, check = suite.output, suite.check_spec
@@ -124,8 +141,8 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
         for index, case in enumerate(suite.cases):
             if check.type == "label" and str(case.expected).lower() not in allowed:
                 raise SuiteError(
-                    path, f"case {case.id!r}: expected {case.expected!r} is not among labels "
-                    + ", ".join(output.labels),
+                    path, f"case {shown(case.id)}: expected {shown(case.expected)} is not"
+                    " among labels " + ", ".join(output.labels),
                     document.line_of(("cases", index, "expected")),
                 )
     if check.type == "label" and output.kind != "label":
@@ -134,14 +151,15 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
     if check.type == "json_fields":
         for index, case in enumerate(suite.cases):
             if not isinstance(case.expected, dict):
-                raise SuiteError(path, f"case {case.id!r}: json_fields needs expected to be"
+                raise SuiteError(path, f"case {shown(case.id)}: json_fields needs expected to be"
                                  " an object", document.line_of(("cases", index, "expected")))
     if check.type == "regex":
         for index, case in enumerate(suite.cases):
             try:
                 re.compile(str(case.expected))
-            except re.error as exc:
-                raise SuiteError(path, f"case {case.id!r}: bad regex: {exc}",
+            except (re.error, OverflowError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+                raise SuiteError(path, f"case {shown(case.id)}: bad regex: {reason}",
                                  document.line_of(("cases", index, "expected"))) from None
     if check.type == "python" and (not check.function or ":" not in check.function):
         raise SuiteError(path, "check type python needs function: 'module:function'",
@@ -149,15 +167,25 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
     if check.type == "json_schema" and not (check.json_schema or output.json_schema):
         raise SuiteError(path, "check type json_schema needs a schema (check.schema or"
                          " output.schema)", document.line_of(("check",)))
-    for schema in (output.json_schema, check.json_schema):
+    for schema, key_path in ((output.json_schema, ("output", "schema")),
+                             (check.json_schema, ("check", "schema"))):
         if schema is not None:
-            _check_schema(schema, path, document.line_of(("output", "schema")))
+            _check_schema(schema, path, document.line_of(key_path))
 
 
 def _check_schema(schema: dict[str, Any], path: str, line: int | None) -> None:
     import jsonschema
 
+    dialect = schema.get("$schema")
+    if dialect is not None and not isinstance(dialect, str):
+        raise SuiteError(path, "invalid JSON Schema: $schema must be a URI", line)
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
+        validator = jsonschema.validators.validator_for(
+            schema, default=jsonschema.Draft202012Validator)
+        validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise SuiteError(path, f"invalid JSON Schema: {exc.message}", line) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # The schema checker does not guard everything it compiles (patterns,
+        # for one); what it cannot check is not a usable schema.
+        raise SuiteError(path, f"invalid JSON Schema: {exc}", line) from None

@@ -38,7 +38,8 @@ FieldRule = str | dict[str, float]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 class PromptSpec(_Frozen):
@@ -143,7 +144,7 @@ class Suite(_Frozen):
     output: OutputSpec = OutputSpec()
     check: CheckSpec | None = None
     qualify: QualifySpec = QualifySpec()
-    repeats: int = Field(default=5, ge=1)
+    repeats: int = Field(default=5, ge=1, le=10_000)
     params: Params = Params()
     cases: tuple[Case, ...]
     source: str = Field(default="", exclude=True)
