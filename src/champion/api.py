@@ -1,21 +1,37 @@
-"""The Python API: ``run_suite`` (sync) over ``arun_suite`` (async)."""
+"""The Python API: everything ``champion run`` does, as functions.
+
+``run_suite`` and ``run_suites`` are thin synchronous forms of ``arun_suite``
+and ``arun_suites``; they also work where an event loop is already running
+(a notebook).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from champion.providers.candidate import Candidate, assign_ids, expand_spec
+from champion._sync import run_sync
+from champion.errors import InputError
+from champion.providers.candidate import Candidate, assign_ids, expand_spec, load_models_file
 from champion.providers.discovery import CandidateFilter, expand
 from champion.results import RunResult
-from champion.runner import RunConfig, RunListener, SuiteRunner
+from champion.runner import RunConfig, RunListener, RunSession, TrialSink
 from champion.store import Store
+from champion.suite import load_suite
 from champion.suite.model import Suite
 
-__all__ = ["aresolve_candidates", "arun_suite", "resolve_candidates", "run_suite"]
+__all__ = ["aresolve_candidates", "arun_suite", "arun_suites", "resolve_candidates",
+           "run_suite", "run_suites", "select_candidates"]
+
+#: What runs when no candidate is named: every bundled embedded model.
+DEFAULT_CANDIDATES = ("builtin",)
+
+SuiteLike = Suite | str | Path
+ModelsLike = Sequence[str | Candidate]
 
 
-async def aresolve_candidates(models: Sequence[str | Candidate],
+async def aresolve_candidates(models: ModelsLike,
                               where: CandidateFilter | None = None) -> list[Candidate]:
     """Specs (``ollama/qwen2.5:7b``, ``builtin``, ``ollama/*``) and Candidates →
     candidates with ids, discovered and filtered."""
@@ -28,46 +44,107 @@ async def aresolve_candidates(models: Sequence[str | Candidate],
     return assign_ids(candidates)
 
 
-def resolve_candidates(models: Sequence[str | Candidate],
+def resolve_candidates(models: ModelsLike,
                        where: CandidateFilter | None = None) -> list[Candidate]:
     """Synchronous :func:`aresolve_candidates`."""
-    return asyncio.run(aresolve_candidates(models, where))
+    return run_sync(aresolve_candidates(models, where))
 
 
-async def arun_suite(suite: Suite, models: Sequence[str | Candidate], *,
+def select_candidates(specs: Sequence[str] = (), models_file: str | Path | None = None,
+                      where: CandidateFilter | None = None) -> list[Candidate]:
+    """Candidates from a models file and specs; the bundled models when neither is given.
+
+    Raises:
+        InputError: when the filter leaves no candidate.
+    """
+    items: list[str | Candidate] = []
+    if models_file:
+        items.extend(load_models_file(models_file))
+    items.extend(specs)
+    chosen = resolve_candidates(items or list(DEFAULT_CANDIDATES), where)
+    if not chosen:
+        raise InputError("no candidate left after --exclude / --max-size-gb")
+    return chosen
+
+
+def _open_sink(db: str | TrialSink | None) -> tuple[TrialSink, bool]:
+    """The sink to write to, and whether this call owns (and closes) it."""
+    if db is None or isinstance(db, str):
+        return Store(db), True
+    return db, False
+
+
+async def arun_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
                      repeats: int | None = None, config: RunConfig | None = None,
-                     db: str | Store | None = None, listener: RunListener | None = None
-                     ) -> RunResult:
-    """Run ``suite`` on every model and rank them; every trial is stored.
+                     db: str | TrialSink | None = None, listener: RunListener | None = None,
+                     resume: str | None = None) -> RunResult:
+    """Run ``suite`` on every model and rank them; every trial is stored as it finishes.
 
     Args:
-        suite: from :func:`champion.load_suite`.
-        models: specs such as ``"llamacpp/builtin:smollm2-135m"`` or Candidates.
+        suite: a Suite from :func:`champion.load_suite`, or the path of a suite file.
+        models: specs such as ``"llamacpp/builtin:smollm2-135m"`` or Candidates;
+            default: the bundled models, or the resumed run's own candidates.
         repeats: trials per case (overrides the suite and ``config``).
-        config: strategy, concurrency, seed.
+        config: strategy, confirmation batches, concurrency, seed, retries.
         db: a SQLAlchemy URL or a Store; default ``CHAMPION_DB`` or
             ``sqlite:///.champion/champion.db``.
         listener: progress callbacks.
+        resume: continue this run (its strategy, seed and candidates) instead
+            of starting a new one.
+
+    Raises:
+        InputError: a bad suite, candidate, or a run that cannot be resumed.
     """
+    loaded = suite if isinstance(suite, Suite) else load_suite(suite)
     config = config or RunConfig()
     if repeats is not None:
-        from dataclasses import replace
-
         config = replace(config, repeats=repeats)
-    store = db if isinstance(db, Store) else Store(db)
+    sink, owned = _open_sink(db)
     try:
-        runner = SuiteRunner(suite, await aresolve_candidates(models), config, sink=store,
-                             listener=listener)
-        return await runner.run()
+        if models is None and resume is not None:
+            previous = sink.load_run(resume)
+            candidates = [Candidate.model_validate({**m.candidate, "id": m.model})
+                          if m.candidate else
+                          Candidate(id=m.model, provider=m.provider, model=m.model_name,
+                                    base_url=m.base_url) for m in previous.models]
+        else:
+            candidates = await aresolve_candidates(list(models or DEFAULT_CANDIDATES))
+        session = RunSession(loaded, candidates, config, sink, listener, resume)
+        return await session.run()
     finally:
-        if not isinstance(db, Store):
-            store.close()
+        if owned and isinstance(sink, Store):
+            sink.close()
 
 
-def run_suite(suite: Suite, models: Sequence[str | Candidate], *,
+async def arun_suites(suites: Sequence[SuiteLike], models: ModelsLike | None = None, *,
+                      repeats: int | None = None, config: RunConfig | None = None,
+                      db: str | TrialSink | None = None,
+                      listener: RunListener | None = None) -> list[RunResult]:
+    """Run several suites one after another on the same candidates."""
+    loaded = [s if isinstance(s, Suite) else load_suite(s) for s in suites]
+    candidates = await aresolve_candidates(list(models or DEFAULT_CANDIDATES))
+    sink, owned = _open_sink(db)
+    try:
+        return [await arun_suite(suite, candidates, repeats=repeats, config=config, db=sink,
+                                 listener=listener) for suite in loaded]
+    finally:
+        if owned and isinstance(sink, Store):
+            sink.close()
+
+
+def run_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
               repeats: int | None = None, config: RunConfig | None = None,
-              db: str | Store | None = None, listener: RunListener | None = None
-              ) -> RunResult:
-    """Synchronous :func:`arun_suite`."""
-    return asyncio.run(arun_suite(suite, models, repeats=repeats, config=config, db=db,
-                                  listener=listener))
+              db: str | TrialSink | None = None, listener: RunListener | None = None,
+              resume: str | None = None) -> RunResult:
+    """Synchronous :func:`arun_suite`; also works inside a running event loop."""
+    return run_sync(arun_suite(suite, models, repeats=repeats, config=config, db=db,
+                               listener=listener, resume=resume))
+
+
+def run_suites(suites: Sequence[SuiteLike], models: ModelsLike | None = None, *,
+               repeats: int | None = None, config: RunConfig | None = None,
+               db: str | TrialSink | None = None,
+               listener: RunListener | None = None) -> list[RunResult]:
+    """Synchronous :func:`arun_suites`; also works inside a running event loop."""
+    return run_sync(arun_suites(suites, models, repeats=repeats, config=config, db=db,
+                                listener=listener))

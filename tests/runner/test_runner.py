@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from champion import Candidate, RunConfig, load_suite
-from champion.runner import SuiteRunner, batch_order
+from champion.runner import MemorySink, NullListener, RunSession, TrialSink, batch_order
 from champion.store import Store
 
 GOOD_RULES = [["charged|refund", "billing"], ["error", "technical"]]
@@ -23,9 +23,8 @@ def candidate(name: str, **options: Any) -> Candidate:
 def run(suite_path: Path, candidates: list[Candidate], db_url: str | None = None,
         **config: Any) -> Any:
     suite = load_suite(suite_path)
-    store = Store(db_url) if db_url else None
-    runner = SuiteRunner(suite, candidates, RunConfig(**config), sink=store)
-    return asyncio.run(runner.run())
+    sink: TrialSink = Store(db_url) if db_url else MemorySink()
+    return asyncio.run(RunSession(suite, candidates, RunConfig(**config), sink).run())
 
 
 def test_every_model_runs_cases_times_repeats(triage_suite: Path) -> None:
@@ -49,8 +48,8 @@ def test_case_order_is_shuffled_per_batch_with_the_recorded_seed(triage_suite: P
     for batch in range(4):
         observed = [t.case_id for t in sorted(result.trials, key=lambda t: t.position)
                     if t.batch == batch]
-        assert observed == [c.id for c in batch_order(suite.cases, 11, batch)]
-    orders = {tuple(c.id for c in batch_order(suite.cases, 11, b)) for b in range(20)}
+        assert observed == batch_order([c.id for c in suite.cases], 11, batch)
+    orders = {tuple(batch_order([c.id for c in suite.cases], 11, b)) for b in range(20)}
     assert len(orders) > 1  # really shuffled
 
 
@@ -61,8 +60,8 @@ def test_failing_model_is_recorded_and_others_unaffected(triage_suite: Path) -> 
     down = [t for t in result.trials if t.model == "down"]
     assert len(down) == 6 and all(t.is_error for t in down)
     # The warm-up failed too, so two failed calls in a row stop the calling.
-    assert [(t.error or "").split(":")[0] for t in down] == ["unavailable"] * 2 + ["skipped"] * 4
-    assert "(last: unavailable: " in (down[-1].error or "")
+    assert [t.error_kind for t in down] == ["unavailable"] * 2 + ["skipped"] * 4
+    assert "(last: test provider configured to fail" in (down[-1].error or "")
     assert result.champion == "good"
     line = next(m for m in result.ranking.models if m.model == "down")
     assert line.status == "error" and "unavailable" in (line.error or "")
@@ -71,11 +70,11 @@ def test_failing_model_is_recorded_and_others_unaffected(triage_suite: Path) -> 
 def test_after_consecutive_errors_the_rest_is_skipped(triage_suite: Path) -> None:
     result = run(triage_suite, [candidate("down", error="rejected")], repeats=4,
                  max_consecutive_errors=2, warmup=False)
-    errors = [t.error or "" for t in result.trials]
-    assert len(errors) == 12
-    assert sum(e.startswith("rejected:") for e in errors) == 2
-    assert set(errors[2:]) == {"skipped: 2 calls in a row failed (last: rejected: test"
-                               " provider configured to fail (ProviderRejected))"}
+    trials = list(result.trials)
+    assert len(trials) == 12
+    assert [t.error_kind for t in trials] == ["rejected"] * 2 + ["skipped"] * 10
+    assert {t.error for t in trials[2:]} == {"skipped: 2 calls in a row failed (last: test"
+                                             " provider configured to fail (ProviderRejected))"}
 
 
 def test_retries_only_transient_errors(triage_suite: Path) -> None:
@@ -109,26 +108,28 @@ def test_timeout_is_an_error_trial(write: Any) -> None:
     result = run(path, [candidate("slow", reply="ok", delay_ms=500),
                         candidate("quick", reply="ok")], repeats=2, retries=0)
     slow = [t for t in result.trials if t.model == "slow"]
-    assert all((t.error or "").startswith("timeout:") for t in slow)
+    assert slow and all(t.error_kind == "timeout" for t in slow)
     assert result.champion == "quick"
 
 
-def test_race_stops_a_model_at_its_first_failure(triage_suite: Path) -> None:
+def test_failfast_stops_a_model_at_its_first_failure(triage_suite: Path) -> None:
     result = run(triage_suite, [candidate("lazy", reply="billing"),
                                 candidate("good", rules=GOOD_RULES)],
-                 repeats=5, strategy="race", seed=1)
+                 repeats=5, strategy="failfast", seed=1)
     lazy = [t for t in result.trials if t.model == "lazy"]
     assert not lazy[-1].correct and all(t.correct for t in lazy[:-1])
     assert len(lazy) < 15
     assert len([t for t in result.trials if t.model == "good"]) == 15
+    [line] = [m for m in result.ranking.models if m.model == "lazy"]
+    assert line.stopped is not None and line.stopped.startswith("failed C2 in batch ")
 
 
 def test_trials_are_stored_per_batch_and_survive_interruption(
         triage_suite: Path, db_url: str) -> None:
     suite = load_suite(triage_suite)
     store = Store(db_url)
-    runner = SuiteRunner(suite, [candidate("good", rules=GOOD_RULES, delay_ms=30)],
-                         RunConfig(repeats=4, seed=3), sink=store)
+    runner = RunSession(suite, [candidate("good", rules=GOOD_RULES, delay_ms=30)],
+                        RunConfig(repeats=4, seed=3), store)
 
     async def interrupt() -> None:
         task = asyncio.create_task(runner.run())
@@ -142,8 +143,8 @@ def test_trials_are_stored_per_batch_and_survive_interruption(
     assert saved.status == "interrupted"
     assert 0 < len(saved.trials) < 12
     # Resuming runs only what is missing and ends with the full plan.
-    resumed = SuiteRunner(suite, [candidate("good", rules=GOOD_RULES)], RunConfig(),
-                          sink=store, previous=saved)
+    resumed = RunSession(suite, [candidate("good", rules=GOOD_RULES)], RunConfig(), store,
+                         resume=runner.run_id)
     result = asyncio.run(resumed.run())
     assert result.run_id == runner.run_id and result.seed == 3
     keys = Counter((t.case_id, t.batch) for t in result.trials)
@@ -159,18 +160,15 @@ def test_unknown_provider_is_an_error_model_not_a_crash(triage_suite: Path) -> N
     assert line.status == "error" and "unknown provider 'nope'" in (line.error or "")
     assert all((t.error or "").startswith("unknown provider") for t in result.trials
                if t.model == "x")
+    assert {t.error_kind for t in result.trials if t.model == "x"} == {"rejected"}
 
 
-class _BrokenOutput:
+class _BrokenOutput(NullListener):
     """A listener whose output breaks after a few trials (a closed pipe, say)."""
 
     def __init__(self, after: int) -> None:
         self.after = after
         self.seen = 0
-
-    def model_started(self, model: str, total: int) -> None: ...
-    def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None: ...
-    def model_finished(self, model: str) -> None: ...
 
     def trial_done(self, model: str, trial: Any) -> None:
         self.seen += 1
@@ -183,14 +181,14 @@ def test_a_crash_mid_run_is_recorded_as_failed_and_can_be_resumed(
     suite = load_suite(triage_suite)
     store = Store(db_url)
     models = [candidate("good", rules=GOOD_RULES), candidate("lazy", reply="billing")]
-    runner = SuiteRunner(suite, models, RunConfig(repeats=2, seed=4), sink=store,
-                         listener=_BrokenOutput(after=4))
+    runner = RunSession(suite, models, RunConfig(repeats=2, seed=4), store,
+                        listener=_BrokenOutput(after=4))
     with pytest.raises(BrokenPipeError):
         asyncio.run(runner.run())
     saved = store.load_run(runner.run_id)
     assert saved.status == "failed"  # not "complete": lazy never ran
     assert len(saved.trials) == 4 and {t.model for t in saved.trials} == {"good"}
-    result = asyncio.run(SuiteRunner(suite, models, RunConfig(), sink=store,
-                                     previous=saved).run())
+    result = asyncio.run(RunSession(suite, models, RunConfig(), store,
+                                    resume=runner.run_id).run())
     assert Counter(t.model for t in result.trials) == {"good": 6, "lazy": 6}
     assert store.load_run(runner.run_id).status == "complete"

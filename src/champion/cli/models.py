@@ -6,7 +6,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from champion.cli.run import candidate_options, select_candidates
+from champion.api import select_candidates
+from champion.cli.run import candidate_options
+from champion.providers.discovery import CandidateFilter
 from champion.report.escape import terminal_text
 
 __all__ = ["models"]
@@ -17,7 +19,7 @@ __all__ = ["models"]
 def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, ...],
            max_size_gb: float | None) -> None:
     """List the candidates that would run (default: the bundled models)."""
-    candidates = select_candidates(specs, models_file, exclude, max_size_gb)
+    candidates = select_candidates(specs, models_file, CandidateFilter(exclude, max_size_gb))
     table = Table("id", "provider", "model", "base url", "size")
     for candidate in candidates:
         size = f"{candidate.size_gb:.2f} GB" if candidate.size_gb is not None else "—"

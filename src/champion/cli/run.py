@@ -1,4 +1,4 @@
-"""``champion run SUITE... [-m SPEC]...``"""
+"""``champion run SUITE... [-m SPEC]...``: a thin layer over :func:`champion.api.arun_suite`."""
 
 from __future__ import annotations
 
@@ -10,37 +10,21 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from champion.api import resolve_candidates
+from champion.api import arun_suite, select_candidates
 from champion.cli.options import db_option
 from champion.errors import InputError
-from champion.providers.candidate import Candidate, load_models_file
+from champion.providers.candidate import Candidate
 from champion.providers.discovery import CandidateFilter
 from champion.report import render_markdown, write_json
 from champion.report.terminal import RunProgress, print_champions, print_summary
 from champion.results import RunResult
-from champion.runner import RunConfig, SuiteRunner
+from champion.runner import RunConfig, strategy_names
 from champion.store import Store
 from champion.suite import Suite, load_suite
 
-__all__ = ["candidate_options", "run", "select_candidates"]
+__all__ = ["candidate_options", "run"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def select_candidates(specs: tuple[str, ...], models_file: str | None,
-                      exclude: tuple[str, ...] = (), max_size_gb: float | None = None
-                      ) -> list[Candidate]:
-    """Candidates from ``--models`` and ``-m``; the bundled models when neither is given."""
-    candidates: list[Candidate | str] = []
-    if models_file:
-        candidates.extend(load_models_file(models_file))
-    candidates.extend(specs)
-    if not candidates:
-        candidates.append("builtin")
-    chosen = resolve_candidates(candidates, CandidateFilter(exclude, max_size_gb))
-    if not chosen:
-        raise InputError("no candidate left after --exclude / --max-size-gb")
-    return chosen
 
 
 def candidate_options(function: F) -> F:
@@ -63,19 +47,32 @@ def _output_path(path: str, task: str, several: bool) -> Path:
     return target.with_name(f"{target.stem}.{task}{target.suffix}") if several else target
 
 
+def _render_report(result: RunResult, path: Path, items: int) -> str:
+    if path.suffix.lower() == ".html":
+        from champion.report.html import render_html
+
+        return render_html(result, items=items)
+    return render_markdown(result, items=items)
+
+
 @click.command()
 @click.argument("suites", nargs=-1, required=True, type=click.Path())
 @candidate_options
-@click.option("--repeats", type=click.IntRange(min=1), help="Trials per case.")
-@click.option("--strategy", type=click.Choice(["full", "race"]), default="full",
-              show_default=True, help="race stops a model once it can no longer qualify.")
+@click.option("--repeats", type=click.IntRange(min=1), help="Trials per case (K).")
+@click.option("--strategy", type=click.Choice(strategy_names()), default="full",
+              show_default=True, help="race screens every model once, then certifies the"
+              " fastest survivors; failfast stops a model once it cannot qualify.")
+@click.option("--confirm", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Extra batches for the champion and the runner-up (race).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
               help="Calls in flight per HTTP endpoint.")
 @click.option("--seed", type=int, help="Seed of the case order (recorded either way).")
 @db_option
 @click.option("--json", "json_path", type=click.Path(), help="Write the run JSON here.")
-@click.option("--report", "report_path", type=click.Path(), help="Write a .md report here.")
-@click.option("--resume", "resume_id", metavar="RUN_ID", help="Finish an interrupted run.")
+@click.option("--report", "report_path", type=click.Path(),
+              help="Write a report here (.md or .html).")
+@click.option("--resume", "resume_id", metavar="RUN_ID",
+              help="Continue an unfinished run with its own strategy, seed and candidates.")
 @click.option("--prompt", "prompt_file", type=click.Path(),
               help="Prompt for a cookbook test-case file without a 'prompt' key.")
 @click.option("--items", type=click.IntRange(min=1), default=100, show_default=True,
@@ -83,18 +80,20 @@ def _output_path(path: str, task: str, several: bool) -> Path:
 @click.option("--require-champion", is_flag=True, help="Exit 3 when no model qualifies.")
 def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None,
         exclude: tuple[str, ...], max_size_gb: float | None, repeats: int | None,
-        strategy: str, concurrency: int, seed: int | None,
+        strategy: str, confirm: int, concurrency: int, seed: int | None,
         db: str | None, json_path: str | None, report_path: str | None,
         resume_id: str | None, prompt_file: str | None, items: int,
         require_champion: bool) -> None:
     """Benchmark every candidate on each suite and name the champions."""
     loaded = [load_suite(path, prompt_file=prompt_file) for path in suites]
-    candidates = select_candidates(specs, models_file, exclude, max_size_gb)
-    if report_path and Path(report_path).suffix.lower() not in (".md", ".markdown"):
-        raise InputError(f"--report {report_path}: only .md reports are written by run")
+    if report_path and Path(report_path).suffix.lower() not in (".md", ".markdown", ".html"):
+        raise InputError(f"--report {report_path}: write a .md or .html report")
     if resume_id and len(loaded) != 1:
         raise InputError("--resume takes exactly one suite")
-    config = RunConfig(repeats=repeats, strategy=strategy,  # type: ignore[arg-type]
+    given = bool(specs or models_file)
+    candidates = None if resume_id and not given else select_candidates(
+        specs, models_file, CandidateFilter(exclude, max_size_gb))
+    config = RunConfig(repeats=repeats, strategy=strategy, confirm=confirm,
                        concurrency=concurrency, seed=seed)
     console = Console(highlight=False)
     if not console.is_terminal:  # logs and pipes: no wrapping at 80 columns
@@ -111,7 +110,8 @@ def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None
             if report_path:
                 target = _output_path(report_path, suite.task, several)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(render_markdown(result, items=items), encoding="utf-8")
+                target.write_text(_render_report(result, target, items), encoding="utf-8")
+                console.print(f"report: {target}")
     finally:
         store.close()
     if several:
@@ -120,24 +120,19 @@ def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None
         raise SystemExit(3)
 
 
-def _run_one(console: Console, store: Store, suite: Suite, candidates: list[Candidate],
+def _run_one(console: Console, store: Store, suite: Suite, candidates: list[Candidate] | None,
              config: RunConfig, resume_id: str | None) -> RunResult:
-    previous = None
-    if resume_id:
-        previous = store.load_run(resume_id)
-        if previous.task != suite.task:
-            raise InputError(f"--resume {resume_id}: that run is for task {previous.task!r},"
-                             f" not {suite.task!r}")
-    runner = SuiteRunner(suite, candidates, config, sink=store, previous=previous)
-    with RunProgress(console, [c.id for c in candidates], len(suite.cases)) as progress:
-        runner.listener = progress
+    names = [c.id for c in candidates] if candidates is not None else [
+        m.model for m in store.load_run(resume_id).models] if resume_id else []
+    with RunProgress(console, names, len(suite.cases)) as progress:
         try:
-            result = asyncio.run(runner.run())
+            result = asyncio.run(arun_suite(suite, candidates, config=config, db=store,
+                                            listener=progress, resume=resume_id))
         except KeyboardInterrupt:
+            run_id = progress.run_id or resume_id or "RUN_ID"
             console.print(f"\ninterrupted: measured trials are kept; finish with"
-                          f" --resume {runner.run_id}")
+                          f" --resume {run_id}")
             raise SystemExit(130) from None
     print_summary(console, result)
     console.print(f"run id: {result.run_id}  (champion report {result.run_id} --format md)")
     return result
-

@@ -194,8 +194,8 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
         status = "disqualified"
     error = run.error
     if error is None and never_ran:
-        error = (f"every call failed: {counts.first_error}" if counts.first_error
-                 else "no trials ran")
+        error = (f"every call failed ({counts.first_error_kind or 'internal'}):"
+                 f" {counts.first_error}" if counts.first_error else "no trials ran")
     ttfts, ttfots = sorted(counts.ttfts), sorted(counts.ttfots)
     return ModelRanking(
         model=run.model, provider=run.provider, rank=0, status=status,

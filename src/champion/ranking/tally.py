@@ -55,6 +55,7 @@ class ModelTally:
     ttfots: array[float] = field(default_factory=lambda: array("d"))
     error_kinds: Counter[str] = field(default_factory=Counter)
     first_error: str | None = None
+    first_error_kind: str | None = None
     too_lenient: int = 0
     too_strict: int = 0
     fields_seen: bool = False
@@ -86,6 +87,7 @@ class ModelTally:
             self.error_kinds[trial.error_kind or "internal"] += 1
             if self.first_error is None:
                 self.first_error = trial.error
+                self.first_error_kind = trial.error_kind
             if not trial.correct:
                 case.add_wrong(f"error: {trial.error}", error=True)
             return

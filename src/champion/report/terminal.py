@@ -36,6 +36,7 @@ class RunProgress:
         self._totals: dict[str, int] = {}
         self._progress: Progress | None = None
         self._tasks: dict[str, Any] = {}
+        self.run_id: str | None = None
         if self.live:
             self._progress = Progress(
                 TextColumn("{task.fields[name]}", justify="left"), BarColumn(),
@@ -55,14 +56,32 @@ class RunProgress:
         if self._progress is not None:
             self._progress.stop()
 
+    def run_started(self, run_id: str) -> None:
+        """Remember the run id (for the message on Ctrl-C)."""
+        self.run_id = run_id
+
+    def lanes(self, lanes: list[list[str]]) -> None:
+        """Say which models run side by side (one lane per server)."""
+        if len(lanes) < 2:
+            return
+        shown = " | ".join(" → ".join(terminal_text(m, 30) for m in lane) for lane in lanes)
+        self.console.print(f"side by side: {shown}", highlight=False)
+
+    def _task(self, model: str) -> Any:
+        if self._progress is not None and model not in self._tasks:
+            self._tasks[model] = self._progress.add_task(
+                "", total=None, name=terminal_text(model, 40), note="waiting", start=False)
+        return self._tasks.get(model)
+
     def model_started(self, model: str, total: int) -> None:
-        """Show the model as loading."""
-        self._done[model] = self._correct[model] = 0
-        self._totals[model] = total
+        """Show the model as loading (again, in a later wave of a race)."""
+        self._done.setdefault(model, 0)
+        self._correct.setdefault(model, 0)
+        self._totals[model] = self._done[model] + total
         if self._progress is not None:
-            task = self._tasks[model]
+            task = self._task(model)
             self._progress.start_task(task)
-            self._progress.update(task, total=total, note="loading + warm-up")
+            self._progress.update(task, total=self._totals[model], note="loading + warm-up")
         else:
             self.console.print(f"{terminal_text(model)}: loading, {total} trials planned",
                                highlight=False)
@@ -71,10 +90,16 @@ class RunProgress:
         """Report the cold start or the load error."""
         note = f"error: {error}" if error else f"cold start {_seconds(cold_start_ms)}"
         if self._progress is not None:
-            self._progress.update(self._tasks[model], note=terminal_text(note, 60))
+            self._progress.update(self._task(model), note=terminal_text(note, 60))
         else:
             self.console.print(f"{terminal_text(model)}: {terminal_text(note, 200)}",
                                highlight=False)
+
+    def model_notes(self, model: str, notes: list[str]) -> None:
+        """Say each setting that could not be applied, once per model."""
+        for note in notes:
+            self.console.print(f"[yellow]note[/] {terminal_text(model)}:"
+                               f" {terminal_text(note, 300)}", highlight=False)
 
     def trial_done(self, model: str, trial: Trial) -> None:
         """Advance the model's bar."""
@@ -82,14 +107,21 @@ class RunProgress:
         self._correct[model] += int(trial.correct)
         done, correct = self._done[model], self._correct[model]
         if self._progress is not None:
-            self._progress.update(self._tasks[model], advance=1,
+            self._progress.update(self._task(model), advance=1,
                                   note=f"{correct}/{done} correct")
         elif done % self.cases == 0 or done == self._totals[model]:
             self.console.print(f"{terminal_text(model)}: {done}/{self._totals[model]} trials,"
                                f" {correct} correct", highlight=False)
 
-    def model_finished(self, model: str) -> None:
-        """Nothing more to show per model."""
+    def model_finished(self, model: str, stopped: str | None) -> None:
+        """Say when the strategy stopped the model early."""
+        if stopped is None:
+            return
+        if self._progress is not None:
+            self._progress.update(self._task(model), note=terminal_text(f"stopped: {stopped}", 60))
+        else:
+            self.console.print(f"{terminal_text(model)}: stopped: {terminal_text(stopped, 200)}",
+                               highlight=False)
 
 
 def print_summary(console: Console, result: RunResult) -> None:

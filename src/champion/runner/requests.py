@@ -27,7 +27,7 @@ def _request(suite: Suite, messages: tuple[Message, ...]) -> GenerateRequest:
     return GenerateRequest(
         messages=messages, max_tokens=params.max_tokens, temperature=params.temperature,
         timeout_s=params.timeout_s, seed=params.seed, top_p=params.top_p, stop=params.stop,
-        constraint=_constraint(suite),
+        constraint=_constraint(suite), extra_params=dict(params.model_extra or {}),
     )
 
 

@@ -1,0 +1,104 @@
+"""Where every finished trial goes: the listener, the strategy and, in batches, the store.
+
+Trials are not kept in memory: the recorder hands them to the sink at most once
+per flush interval (in a worker thread, so a write never stalls calls in flight
+on other lanes) and always when a model ends or the run stops. Which trials
+exist is kept in a compact ledger, one byte per planned trial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from champion.records import Trial
+from champion.runner.config import RunListener, TrialSink
+from champion.runner.strategy import Outcome, Strategy
+
+__all__ = ["Ledger", "Recorder"]
+
+
+class Ledger:
+    """Which (model, case, batch) trials are stored or recorded: one byte each."""
+
+    def __init__(self, models: Sequence[str], cases: Sequence[str], batches: int) -> None:
+        self._case_index = {case: i for i, case in enumerate(cases)}
+        self._width = len(cases)
+        self._batches = batches
+        self._rows = {model: bytearray(len(cases) * batches) for model in models}
+
+    def _slot(self, model: str, case: str, batch: int) -> int | None:
+        index = self._case_index.get(case)
+        if index is None or model not in self._rows or not 0 <= batch < self._batches:
+            return None
+        return batch * self._width + index
+
+    def add(self, model: str, case: str, batch: int) -> None:
+        """Mark a trial as recorded."""
+        slot = self._slot(model, case, batch)
+        if slot is not None:
+            self._rows[model][slot] = 1
+
+    def has(self, model: str, case: str, batch: int) -> bool:
+        """Whether the trial is recorded."""
+        slot = self._slot(model, case, batch)
+        return slot is not None and self._rows[model][slot] == 1
+
+    def count(self, model: str) -> int:
+        """Trials recorded for ``model``."""
+        row = self._rows.get(model)
+        return 0 if row is None else row.count(1)
+
+
+class Recorder:
+    """Receives each trial as it finishes."""
+
+    def __init__(self, run_id: str, sink: TrialSink, listener: RunListener,
+                 strategy: Strategy, ledger: Ledger, flush_interval_s: float) -> None:
+        self.run_id = run_id
+        self.sink = sink
+        self.listener = listener
+        self.strategy = strategy
+        self.ledger = ledger
+        self.flush_interval_s = flush_interval_s
+        self.pending: list[Trial] = []
+        self._last_flush = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    def replay(self, trial: Trial) -> None:
+        """A trial stored by an earlier process of this run (resume)."""
+        self.ledger.add(trial.model, trial.case_id, trial.batch)
+        self.strategy.observe(_outcome(trial))
+
+    def record(self, trial: Trial) -> None:
+        """A trial that just finished: show it, let the strategy see it, queue it."""
+        self.ledger.add(trial.model, trial.case_id, trial.batch)
+        self.pending.append(trial)
+        self.listener.trial_done(trial.model, trial)
+        self.strategy.observe(_outcome(trial))
+
+    async def maybe_flush(self) -> None:
+        """Write queued trials when the flush interval has passed."""
+        if self.pending and time.monotonic() - self._last_flush >= self.flush_interval_s:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write every queued trial now (off the event loop)."""
+        async with self._lock:
+            if not self.pending:
+                return
+            batch, self.pending = self.pending, []
+            self._last_flush = time.monotonic()
+            await asyncio.to_thread(self.sink.add_trials, self.run_id, batch)
+
+    def flush_now(self) -> None:
+        """Write queued trials synchronously (the run is stopping)."""
+        batch, self.pending = self.pending, []
+        if batch:
+            self.sink.add_trials(self.run_id, batch)
+
+
+def _outcome(trial: Trial) -> Outcome:
+    return Outcome(trial.model, trial.case_id, trial.batch, trial.correct, trial.is_error,
+                   trial.latency_ms)

@@ -1,0 +1,221 @@
+"""One candidate in a run: its provider, loading and warm-up, and its trials.
+
+A slot turns calls into :class:`Trial` records (the one place that builds
+them), keeps the cold start apart from measured trials, and applies the skip
+policy: after too many failed calls in a row the rest of the model's trials
+are recorded without calling it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from champion.errors import ChampionError, ProviderError
+from champion.providers.base import Completion, GenerateRequest, Provider
+from champion.providers.candidate import Candidate, public_url
+from champion.providers.registry import create_provider
+from champion.records import ModelRun, Trial
+from champion.runner.calls import RetryPolicy, call
+from champion.runner.config import RunConfig
+from champion.scoring import Scorer
+from champion.secrets import MASK, redact
+from champion.suite.model import Case
+
+__all__ = ["IN_PROCESS", "ModelSlot"]
+
+#: The lane of every in-process model: they run one at a time.
+IN_PROCESS = "in-process"
+_TEMPLATE = re.compile(r"^\$\{\w+\}$")
+
+
+class ModelSlot:
+    """A candidate's provider and everything the run records about it."""
+
+    def __init__(self, candidate: Candidate, config: RunConfig, scorer: Scorer,
+                 requests: dict[str, GenerateRequest], warmup: GenerateRequest) -> None:
+        self.candidate = candidate
+        self.config = config
+        self.scorer = scorer
+        self.requests = requests
+        self.warmup_request = warmup
+        self.policy = RetryPolicy(config.retries, config.retry_backoff_s)
+        self.provider: Provider | None = None
+        self.loaded = False
+        self.skip_reason: str | None = None
+        self.skip_kind: str | None = None
+        self.consecutive_errors = 0
+        self.max_errors = config.max_consecutive_errors
+        self.position = 0
+        try:
+            self.provider = create_provider(candidate)
+        except ChampionError as exc:
+            self.skip_reason, self.skip_kind = redact(str(exc)), "rejected"
+        lane = self._lane()
+        self.run = ModelRun(
+            model=candidate.id, provider=candidate.provider, model_name=candidate.model,
+            base_url=None if lane == IN_PROCESS else lane, key=f"{candidate.provider}/"
+            f"{candidate.model}@{lane}", candidate=_public_spec(candidate), lane=lane,
+            error=self.skip_reason,
+        )
+        if candidate.price is not None:
+            self.run.price_in_per_mtok = candidate.price.input_per_mtok
+            self.run.price_out_per_mtok = candidate.price.output_per_mtok
+            self.run.price_source = "models file"
+
+    @property
+    def local(self) -> bool:
+        """An in-process model (one at a time, concurrency 1)."""
+        return self.provider is None or self.provider.local
+
+    @property
+    def lane(self) -> str:
+        """Models on the same lane run one after another."""
+        return self.run.lane or IN_PROCESS
+
+    def _lane(self) -> str:
+        if self.provider is None or self.provider.local:
+            return IN_PROCESS
+        base = getattr(self.provider, "base_url", None) or self.candidate.resolved_base_url()
+        return public_url(base) or self.candidate.provider
+
+    async def open(self) -> list[str]:
+        """Load the model and warm it up; returns notes on settings it cannot apply.
+
+        The first load is the cold start (load plus one untimed call). A later
+        load (another wave of the same run) warms up again but keeps the
+        recorded cold start.
+        """
+        if self.provider is None or self.loaded:
+            return []
+        first = self.run.cold_start_ms is None and self.run.error is None
+        rss_before = _rss_mb()
+        start = time.perf_counter_ns()
+        try:
+            await self.provider.load()
+            if self.local and rss_before is not None and first:
+                after = _rss_mb()
+                self.run.memory_mb = None if after is None else max(0.0, after - rss_before)
+            if self.config.warmup:
+                try:
+                    await call(self.provider, self.warmup_request, self.policy)
+                except ProviderError as exc:
+                    # Not fatal: the measured trials record what is wrong.
+                    self.run.warmup_error = redact(str(exc))
+                    self.max_errors = min(2, self.config.max_consecutive_errors)
+        except ChampionError as exc:
+            self.run.error = self.skip_reason = redact(str(exc))
+            self.skip_kind = getattr(exc, "kind", "internal")
+            return []
+        self.loaded = True
+        if first:
+            self.run.cold_start_ms = (time.perf_counter_ns() - start) / 1e6
+            self._describe()
+        if not first:
+            return []
+        self.run.notes = [redact(n) for n in self.provider.unapplied_settings(self.warmup_request)]
+        return self.run.notes
+
+    async def close(self) -> None:
+        """Release the model (model-major: load once per wave, run its trials, release)."""
+        if self.provider is not None and self.loaded:
+            self.loaded = False
+            await self.provider.aclose()
+
+    def _describe(self) -> None:
+        assert self.provider is not None
+        try:
+            identity = self.provider.identity()
+        except (OSError, ChampionError):
+            return
+        model = self.run
+        model.digest = identity.digest
+        model.base_url = identity.base_url or model.base_url
+        model.identity = {"provider": identity.provider, "model": identity.model,
+                          "base_url": identity.base_url, "digest": identity.digest,
+                          **identity.details}
+        price = self.provider.list_price()
+        if model.price_in_per_mtok is None and price is not None:
+            model.price_in_per_mtok, model.price_out_per_mtok, model.price_source = price
+
+    async def trial(self, case: Case, batch: int) -> Trial:
+        """Run (or, under the skip policy, record without running) one trial."""
+        position = self.position
+        self.position += 1
+        started = datetime.now(UTC)
+        if self.skip_reason is not None or self.provider is None:
+            return self._error_trial(case, batch, position, started,
+                                     self.skip_reason or "not loaded", self.skip_kind)
+        try:
+            completion = await call(self.provider, self.requests[case.id], self.policy)
+        except ProviderError as exc:
+            trial = self._error_trial(case, batch, position, started, str(exc), exc.kind,
+                                      getattr(exc, "partial", ""))
+        except Exception as exc:  # a provider bug must not end the run
+            trial = self._error_trial(case, batch, position, started,
+                                      f"{type(exc).__name__}: {exc}", "internal")
+        else:
+            self.consecutive_errors = 0
+            return self._scored(completion, case, batch, position, started)
+        self.consecutive_errors += 1
+        if self.consecutive_errors >= self.max_errors:
+            self.skip_reason = (f"skipped: {self.consecutive_errors} calls in a row failed"
+                                f" (last: {trial.error})")
+            self.skip_kind = "skipped"
+        return trial
+
+    def _error_trial(self, case: Case, batch: int, position: int, started: datetime,
+                     error: str, kind: str | None, output: str = "") -> Trial:
+        return Trial(model=self.candidate.id, case_id=case.id, batch=batch, position=position,
+                     correct=False, output=redact(output), error=redact(error),
+                     error_kind=kind or "internal", started_at=started)
+
+    def _scored(self, completion: Completion, case: Case, batch: int, position: int,
+                started: datetime) -> Trial:
+        text = redact(completion.text)
+        verdict = self.scorer.score(text, case)
+        return Trial(
+            model=self.candidate.id, case_id=case.id, batch=batch, position=position,
+            correct=verdict.correct, output=text, got=verdict.got,
+            parsed_ok=verdict.parsed_ok, reason=verdict.reason, fields=verdict.fields,
+            latency_ms=completion.latency_ns / 1e6,
+            ttft_ms=None if completion.ttft_ns is None else completion.ttft_ns / 1e6,
+            ttfot_ms=None if completion.ttfot_ns is None else completion.ttfot_ns / 1e6,
+            reasoning=None if completion.reasoning is None else redact(completion.reasoning),
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            reasoning_tokens=completion.reasoning_tokens,
+            tokens_estimated=completion.tokens_estimated,
+            finish_reason=completion.finish_reason, server_timings=completion.server_timings,
+            server_tokens_per_s=completion.server_tokens_per_s, started_at=started,
+        )
+
+
+def _public_spec(candidate: Candidate) -> dict[str, Any]:
+    """The candidate's configuration without secrets: enough to call it again.
+
+    Credentials written into a base URL are dropped (``${VAR}`` templates are
+    kept: they are read from the environment when used); header values other
+    than ``${VAR}`` templates are masked.
+    """
+    spec = candidate.model_dump(mode="json", exclude_defaults=True)
+    base = candidate.base_url
+    if base and "@" in base and not _TEMPLATE.search(base):
+        spec["base_url"] = public_url(base)
+    if candidate.headers:
+        spec["headers"] = {name: value if _TEMPLATE.match(value) else MASK
+                           for name, value in candidate.headers.items()}
+    return spec
+
+
+def _rss_mb() -> float | None:
+    """Resident memory of this process in MB (Linux), None elsewhere."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
