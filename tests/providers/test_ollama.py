@@ -178,9 +178,11 @@ class FaultyOllama(OllamaProtocolServer):
             await respond.end_stream()
 
 
-OLLAMA_FAULTS = {"error500": "HTTP 500", "hang": "timeout", "reset": "connection failed",
-                 "garbage": "protocol", "no_done": "without a done object",
-                 "stream_error": "stream error"}
+OLLAMA_FAULTS = {"error500": ("unavailable", "HTTP 500"), "hang": ("timeout", ""),
+                 "reset": ("unavailable", "connection failed"),
+                 "garbage": ("protocol", "protocol"),
+                 "no_done": ("protocol", "without a done object"),
+                 "stream_error": ("unavailable", "stream error")}
 
 
 @pytest.mark.parametrize("fault", sorted(OLLAMA_FAULTS))
@@ -197,7 +199,10 @@ def test_a_failing_ollama_model_is_recorded_and_others_are_unaffected(
             repeats=2, db=db_url, config=RunConfig(retry_backoff_s=0.01))
     bad_trials = [t for t in result.trials if t.model == "bad"]
     assert len(bad_trials) == 6 and all(t.is_error for t in bad_trials)
-    assert OLLAMA_FAULTS[fault] in (bad_trials[0].error or ""), bad_trials[0].error
+    kind, text = OLLAMA_FAULTS[fault]
+    kinds = {t.error_kind for t in bad_trials}
+    assert kind in kinds and kinds <= {kind, "skipped"}, bad_trials[0].error
+    assert text in (bad_trials[0].error or ""), bad_trials[0].error
     assert all(t.correct for t in result.trials if t.model == "good")
     assert result.champion == "good"
     line = next(m for m in result.ranking.models if m.model == "bad")
