@@ -185,7 +185,10 @@ def model_extras(model: ModelView) -> list[tuple[str, str]]:
     if confusion:
         extras.append(("confusion", confusion))
     if model.stopped:
-        extras.append(("stopped early", str(model.stopped)))
+        extras.append(("stopped early", model.stopped))
+    notes = getattr(line, "notes", None)
+    if isinstance(notes, (list, tuple)) and notes:
+        extras.append(("notes", "; ".join(str(n) for n in notes)))
     return extras
 
 

@@ -212,7 +212,7 @@ def trend(points: Sequence[TrendPoint], width: int = 900, height: int = 260,
     if not known:
         return Markup('<p class="muted">No run of this task had a champion yet.</p>')
     left, right, top, bottom = 64, 24, 16, 52
-    ys = _Scale(min(known) * 0.9, max(known) * 1.1, height - bottom, top, allow_log=False)
+    ys = _Scale(0.0, max(known) * 1.1, height - bottom, top, allow_log=False)
     step = (width - left - right) / max(1, len(points) - 1)
 
     def x_of(index: int) -> float:
@@ -228,8 +228,10 @@ def trend(points: Sequence[TrendPoint], width: int = 900, height: int = 260,
     every = max(1, math.ceil(len(points) / 8))
     for index, point in enumerate(points):
         if index % every == 0 or index == len(points) - 1:
+            anchor = "end" if index == len(points) - 1 and len(points) > 1 else \
+                "start" if index == 0 and len(points) > 1 else "middle"
             parts.append(f'<text x="{x_of(index):.1f}" y="{height - bottom + 16}"'
-                         f' text-anchor="middle">{escape(_clip(point.label, 16))}</text>')
+                         f' text-anchor="{anchor}">{escape(_clip(point.label, 16))}</text>')
     parts.append(f'<text class="axis-title" x="{width - right}" y="{height - 8}"'
                  f' text-anchor="end">{escape(title)}, run by run</text></g>')
     segment: list[str] = []

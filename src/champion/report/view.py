@@ -79,7 +79,10 @@ class ModelView:
     @property
     def stopped(self) -> str | None:
         """Why a strategy stopped running the model early, if it did."""
-        return getattr(self.run, "stopped", None) if self.run is not None else None
+        stopped = getattr(self.line, "stopped", None)
+        if stopped is None and self.run is not None:
+            stopped = getattr(self.run, "stopped", None)
+        return str(stopped) if stopped else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,285 @@
+"""The read-only dashboard: tasks, their history, runs, two models and two runs compared.
+
+Every page has a JSON twin under ``/api``. Pages carry no script; model output
+and suite text are escaped by the templates (autoescaping) and by the charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, PackageLoader
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from champion.errors import InputError
+from champion.report.html import charts, environment, pairwise_rows, viability
+from champion.report.svg import TrendPoint, trend
+from champion.report.view import ModelView, RunView
+from champion.store import Store
+from champion.web.compare import RunDiff, diff_runs
+from champion.web.runs import RunCache, RunRow, TaskRow
+from champion.web.security import BearerTokenMiddleware
+
+__all__ = ["create_dashboard"]
+
+#: Stages in the order they are shown.
+STAGES = ("dev", "preprod", "prod")
+
+_SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+     b" form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class _SecurityHeaders:
+    """Adds a script-free content security policy and friends to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _href(*parts: str, **query: str | None) -> str:
+    path = "/" + "/".join(quote(p, safe="") for p in parts)
+    args = {k: v for k, v in query.items() if v is not None}
+    return path + ("?" + urlencode(args) if args else "")
+
+
+# -- JSON forms -------------------------------------------------------------------
+
+def _row_json(row: RunRow) -> dict[str, Any]:
+    return {"run_id": row.run_id, "started_at": row.started_at.isoformat(),
+            "status": row.status, "champion": row.champion, "runner_up": row.runner_up,
+            "champion_median_ms": row.champion_median_ms,
+            "champion_pass_rate": row.champion_pass_rate, "calls": row.calls,
+            "champion_changed": row.champion_changed, "suite_changed": row.suite_changed}
+
+
+def _entry_json(entry: Any) -> dict[str, Any]:
+    def model(value: Any) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return {"id": getattr(value, "id", None), "key": getattr(value, "key", None),
+                "median_ms": getattr(value, "median_ms", None),
+                "p90_ms": getattr(value, "p90_ms", None),
+                "pass_rate": getattr(value, "pass_rate", None)}
+
+    promoted = getattr(entry, "promoted_at", None)
+    return {"run_id": getattr(entry, "run_id", None),
+            "promoted_at": promoted.isoformat() if promoted is not None else None,
+            "champion": model(getattr(entry, "champion", None)),
+            "runner_up": model(getattr(entry, "runner_up", None))}
+
+
+def _task_json(row: TaskRow) -> dict[str, Any]:
+    return {"task": row.task, "runs": row.runs,
+            "latest": _row_json(row.latest) if row.latest else None,
+            "registered": {stage: _entry_json(e) for stage, e in row.registered.items()}}
+
+
+def _cells_json(view: RunView, models: list[ModelView] | None = None,
+                outputs: bool = False) -> list[dict[str, Any]]:
+    rows = []
+    for m in models or view.models:
+        for case_id in view.case_order:
+            cell = view.cells.get((m.line.model, case_id))
+            if cell is None:
+                continue
+            item: dict[str, Any] = {
+                "model": m.line.model, "case": case_id, "state": cell.state,
+                "passes": cell.line.passes, "trials": cell.line.trials,
+                "median_ms": cell.line.median_ms, "got": cell.line.got}
+            if outputs:
+                item["outputs"] = [{"text": o.text, "got": o.got, "correct": o.correct,
+                                    "error": o.error, "count": o.count}
+                                   for o in cell.outputs]
+            rows.append(item)
+    return rows
+
+
+def _diff_json(diff: RunDiff) -> dict[str, Any]:
+    return {
+        "base": diff.base.result.run_id, "head": diff.head.result.run_id,
+        "same_suite": diff.same_suite, "champion_changed": diff.champion_changed,
+        "champion": {"base": diff.base.result.champion, "head": diff.head.result.champion},
+        "added": diff.added, "removed": diff.removed, "margin": diff.margin,
+        "models": [{"model": m.model, "status": [m.before_status, m.after_status],
+                    "pass_rate": [m.before_pass_rate, m.after_pass_rate],
+                    "median_ms": [m.before_median_ms, m.after_median_ms],
+                    "ratio": m.ratio, "p_value": m.p_value, "slower": m.slower}
+                   for m in diff.models],
+        "cases": [{"model": c.model, "case": c.case_id, "before": c.before,
+                   "after": c.after, "passes": [c.before_passes, c.after_passes]}
+                  for c in diff.cases],
+    }
+
+
+# -- the application -------------------------------------------------------------
+
+class _Dashboard:
+    def __init__(self, store: Store) -> None:
+        self.runs = RunCache(store)
+        self.env: Environment = environment(PackageLoader("champion.web", "templates"))
+        self.env.globals.update(href=_href, stages=STAGES)
+
+    def page(self, template: str, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(template).render(**context))
+
+    # data shared by a page and its JSON twin
+
+    def _task(self, task: str) -> tuple[list[RunRow], RunView | None, dict[str, Any]]:
+        rows = self.runs.runs(task)
+        if not rows:
+            raise InputError(f"no runs of task {task!r}")
+        latest = self.runs.view(rows[-1].run_id)
+        return rows, latest, self.runs.registered().get(task, {})
+
+    def _pair(self, request: Request, run_id: str) -> tuple[RunView, ModelView, ModelView]:
+        view = self.runs.view(run_id)
+        if not view.models:
+            raise InputError(f"run {run_id!r} has no models")
+        names = [m.line.model for m in view.models]
+        a = request.query_params.get("a") or names[0]
+        b = request.query_params.get("b") or (names[1] if len(names) > 1 else names[0])
+        first, second = view.model(a), view.model(b)
+        if first is None or second is None:
+            raise InputError(f"run {run_id!r} has no model {a if first is None else b!r}")
+        return view, first, second
+
+    def _diff(self, request: Request) -> RunDiff:
+        base_id, head_id = request.query_params.get("base"), request.query_params.get("head")
+        if not base_id or not head_id:
+            raise InputError("compare needs ?base=RUN_ID&head=RUN_ID")
+        head = self.runs.view(head_id)
+        base = self.runs.run_of_task(base_id, head.result.task)
+        return diff_runs(base, head)
+
+    # pages
+
+    def overview(self, request: Request) -> Response:
+        return self.page("overview.html", tasks=self.runs.overview())
+
+    def task(self, request: Request) -> Response:
+        task = request.path_params["task"]
+        rows, latest, registered = self._task(task)
+        points = [TrendPoint(label=r.started_at.strftime("%m-%d %H:%M"),
+                             value=r.champion_median_ms,
+                             note=(f"{r.champion} median {r.champion_median_ms:.1f} ms"
+                                   if r.champion and r.champion_median_ms is not None
+                                   else "no champion")
+                             + (" (champion changed)" if r.champion_changed else ""),
+                             changed=r.champion_changed, href=_href("runs", r.run_id))
+                  for r in rows]
+        return self.page("task.html", task=task, rows=rows, view=latest,
+                         registered=registered, trend=trend(points),
+                         charts=charts(latest) if latest else None)
+
+    def run(self, request: Request) -> Response:
+        view = self.runs.view(request.path_params["run_id"])
+        items = _items(request)
+        siblings = self.runs.runs(view.result.task)
+        return self.page("run.html", view=view, run=view.result, charts=charts(view),
+                         viability=viability(view, items), items=items,
+                         pairwise=pairwise_rows(view), siblings=siblings)
+
+    def side_by_side(self, request: Request) -> Response:
+        view, first, second = self._pair(request, request.path_params["run_id"])
+        return self.page("side_by_side.html", view=view, run=view.result, first=first,
+                         second=second)
+
+    def compare(self, request: Request) -> Response:
+        diff = self._diff(request)
+        return self.page("compare.html", diff=diff,
+                         runs=self.runs.runs(diff.head.result.task))
+
+    # JSON
+
+    def api_tasks(self, request: Request) -> Response:
+        return JSONResponse({"tasks": [_task_json(row) for row in self.runs.overview()]})
+
+    def api_task(self, request: Request) -> Response:
+        task = request.path_params["task"]
+        rows, latest, registered = self._task(task)
+        return JSONResponse({
+            "task": task, "runs": [_row_json(r) for r in rows],
+            "registered": {stage: _entry_json(e) for stage, e in registered.items()},
+            "latest": latest.data if latest else None})
+
+    def api_run(self, request: Request) -> Response:
+        view = self.runs.view(request.path_params["run_id"])
+        return JSONResponse({**view.data, "case_order": view.case_order,
+                             "cells": _cells_json(view)})
+
+    def api_side_by_side(self, request: Request) -> Response:
+        view, first, second = self._pair(request, request.path_params["run_id"])
+        lines = {m.line.model: m for m in (first, second)}
+        return JSONResponse({
+            "run_id": view.result.run_id,
+            "models": [d for d in view.data["models"] if d["model"] in lines],
+            "cells": _cells_json(view, [first, second], outputs=True)})
+
+    def api_compare(self, request: Request) -> Response:
+        return JSONResponse(_diff_json(self._diff(request)))
+
+
+def _items(request: Request) -> int:
+    try:
+        return max(1, min(10**9, int(request.query_params.get("items", "100"))))
+    except ValueError:
+        return 100
+
+
+def _not_found(env: Environment, request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    message = str(exc.detail) if isinstance(exc, HTTPException) else str(exc)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status_code=status)
+    return HTMLResponse(env.get_template("error.html").render(message=message, status=status),
+                        status_code=status)
+
+
+def create_dashboard(store: Store, token: str | None) -> Starlette:
+    """The dashboard over ``store``; with a ``token`` every request must bear it."""
+    app = _Dashboard(store)
+    handler: Callable[[Request, Exception], Response] = partial(_not_found, app.env)
+    routes = [
+        Route("/", app.overview),
+        Route("/tasks/{task}", app.task),
+        Route("/runs/{run_id}", app.run),
+        Route("/runs/{run_id}/side-by-side", app.side_by_side),
+        Route("/compare", app.compare),
+        Route("/api/tasks", app.api_tasks),
+        Route("/api/tasks/{task}", app.api_task),
+        Route("/api/runs/{run_id}", app.api_run),
+        Route("/api/runs/{run_id}/side-by-side", app.api_side_by_side),
+        Route("/api/compare", app.api_compare),
+        Mount("/static", StaticFiles(packages=[("champion.web", "static")]), name="static"),
+    ]
+    middleware = [Middleware(_SecurityHeaders)]
+    if token:
+        middleware.insert(0, Middleware(BearerTokenMiddleware, token=token))
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={InputError: handler, HTTPException: handler})

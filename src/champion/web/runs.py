@@ -1,0 +1,199 @@
+"""What the dashboard reads of the store, cached so a page never re-reads a run's trials.
+
+A run's view (aggregates over its trials) is built once and kept while the run
+is unchanged: a finished run never changes, a running one is looked at again
+after a few seconds. Summaries across runs come from the store's own
+run-level queries, which read no trials.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from champion.errors import ChampionError, InputError
+from champion.report.view import RunView, build_view
+from champion.store import Store
+
+__all__ = ["RunCache", "RunRow", "TaskRow"]
+
+#: Seconds a running run's view is trusted before it is rebuilt.
+RUNNING_TTL_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One run of a task, with its champion's figures (for history and lists)."""
+
+    run_id: str
+    task: str
+    started_at: datetime
+    status: str
+    champion: str | None
+    runner_up: str | None
+    calls: int
+    suite_fingerprint: str
+    champion_median_ms: float | None
+    champion_pass_rate: float | None
+    champion_changed: bool
+    suite_changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """A task on the overview: its latest run and what each stage has registered."""
+
+    task: str
+    runs: int
+    latest: RunRow | None
+    registered: dict[str, Any]
+
+
+class RunCache:
+    """Run views and run lists over one store, safe to use from many threads."""
+
+    def __init__(self, store: Store, size: int = 48) -> None:
+        self.store = store
+        self.size = size
+        self._views: OrderedDict[str, tuple[tuple[Any, ...], float, RunView]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
+
+    # -- one run ----------------------------------------------------------
+
+    def _stamp(self, run_id: str) -> tuple[Any, ...]:
+        """What changes when a run changes: status, finish time and call count."""
+        summary = getattr(self.store, "run_summary", None)
+        if summary is None:
+            return ()
+        row = summary(run_id)
+        return (row.status, row.finished_at, row.calls)
+
+    def view(self, run_id: str) -> RunView:
+        """The run's view, built from its trials at most once while it is unchanged.
+
+        Raises:
+            InputError: no such run.
+        """
+        stamp = self._stamp(run_id)
+        cached = self._fresh(run_id, stamp)
+        if cached is not None:
+            return cached
+        with self._lock:
+            building = self._building.setdefault(run_id, threading.Lock())
+        with building:  # one build per run at a time; others wait for it
+            cached = self._fresh(run_id, stamp)
+            if cached is not None:
+                return cached
+            view = build_view(self.store.load_run(run_id))
+            with self._lock:
+                self._views[run_id] = (stamp, time.monotonic(), view)
+                self._views.move_to_end(run_id)
+                while len(self._views) > self.size:
+                    self._views.popitem(last=False)
+            return view
+
+    def _fresh(self, run_id: str, stamp: tuple[Any, ...]) -> RunView | None:
+        with self._lock:
+            entry = self._views.get(run_id)
+            if entry is None:
+                return None
+            self._views.move_to_end(run_id)
+        old_stamp, built, view = entry
+        if old_stamp != stamp:
+            return None
+        if view.result.status == "running" and time.monotonic() - built > RUNNING_TTL_S:
+            return None
+        if not stamp and view.result.status != "complete" \
+                and time.monotonic() - built > RUNNING_TTL_S:
+            return None
+        return view
+
+    # -- many runs --------------------------------------------------------
+
+    def tasks(self) -> list[str]:
+        """Every task with a run."""
+        method = getattr(self.store, "tasks", None)
+        if method is not None:
+            return list(method())
+        return sorted({self.view(run_id).result.task for run_id in self.store.run_ids()})
+
+    def runs(self, task: str) -> list[RunRow]:
+        """Every run of a task, oldest first, with its champion's median and pass rate."""
+        summaries = getattr(self.store, "run_summaries", None)
+        lines = getattr(self.store, "ranking_lines", None)
+        if summaries is None or lines is None:
+            return self._runs_from_views(task)
+        champions = lines(task, statuses=["champion"])
+        rows: list[RunRow] = []
+        for summary in summaries(task):
+            line = next(iter(champions.get(summary.run_id, [])), None)
+            rows.append(self._row(
+                rows[-1] if rows else None, summary.run_id, summary.task, summary.started_at,
+                summary.status, summary.champion, summary.runner_up, summary.calls,
+                summary.suite_fingerprint,
+                line.latency_ms.median if line is not None and line.latency_ms else None,
+                line.pass_rate if line is not None else None))
+        return rows
+
+    def _runs_from_views(self, task: str) -> list[RunRow]:
+        rows: list[RunRow] = []
+        for run_id in self.store.run_ids(task):
+            s = self.view(run_id).summary
+            rows.append(self._row(rows[-1] if rows else None, s.run_id, s.task, s.started_at,
+                                  s.status, s.champion, s.runner_up, s.calls,
+                                  s.suite_fingerprint, s.champion_median_ms,
+                                  s.champion_pass_rate))
+        return rows
+
+    @staticmethod
+    def _row(previous: RunRow | None, run_id: str, task: str, started_at: datetime,
+             status: str, champion: str | None, runner_up: str | None, calls: int,
+             fingerprint: str, median: float | None, pass_rate: float | None) -> RunRow:
+        return RunRow(
+            run_id=run_id, task=task, started_at=started_at, status=status,
+            champion=champion, runner_up=runner_up, calls=calls,
+            suite_fingerprint=fingerprint, champion_median_ms=median,
+            champion_pass_rate=pass_rate,
+            champion_changed=previous is not None and previous.champion != champion,
+            suite_changed=previous is not None and bool(fingerprint)
+            and bool(previous.suite_fingerprint) and previous.suite_fingerprint != fingerprint)
+
+    def overview(self) -> list[TaskRow]:
+        """Every task with its latest run and its registered champions per stage."""
+        registered = self.registered()
+        rows = []
+        for task in self.tasks():
+            runs = self.runs(task)
+            rows.append(TaskRow(task=task, runs=len(runs), latest=runs[-1] if runs else None,
+                                registered=registered.get(task, {})))
+        return rows
+
+    def registered(self) -> dict[str, dict[str, Any]]:
+        """task → stage → registry entry, when the registry is available."""
+        try:
+            module = importlib.import_module("champion.registry")
+        except ImportError:
+            return {}
+        registry = getattr(module, "Registry", None)
+        if registry is None:
+            return {}
+        entries: dict[str, dict[str, Any]] = {}
+        try:
+            for entry in registry(self.store).entries():
+                entries.setdefault(entry.task, {})[entry.stage] = entry
+        except ChampionError:
+            return {}
+        return entries
+
+    def run_of_task(self, run_id: str, task: str) -> RunView:
+        """A run's view, refused when it belongs to another task."""
+        view = self.view(run_id)
+        if view.result.task != task:
+            raise InputError(f"run {run_id!r} is not a run of {task!r}")
+        return view
