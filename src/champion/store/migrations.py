@@ -51,15 +51,17 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> list[str]:
-    """Apply every revision the database lacks; returns those applied (oldest first)."""
+def upgrade(engine: Engine, target: str = "head") -> list[str]:
+    """Apply every revision the database lacks up to ``target`` (default: the newest);
+    returns those applied, oldest first."""
+    wanted = head_revision() if target == "head" else target
     with engine.connect() as connection:
-        if current_revision(connection) == head_revision():
+        if current_revision(connection) == wanted:
             return []
-    return run_write(engine, _upgrade_locked)
+    return run_write(engine, lambda connection: _upgrade_locked(connection, wanted))
 
 
-def _upgrade_locked(connection: Connection) -> list[str]:
+def _upgrade_locked(connection: Connection, target: str) -> list[str]:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     context = MigrationContext.configure(connection)
@@ -69,7 +71,7 @@ def _upgrade_locked(connection: Connection) -> list[str]:
         _complete_release_0_1(connection)
         context.stamp(scripts, BASELINE)
         current = BASELINE
-    pending = list(reversed(list(scripts.iterate_revisions("head", current))))
+    pending = list(reversed(list(scripts.iterate_revisions(target, current))))
     applied = []
     with Operations.context(context):
         for script in pending:

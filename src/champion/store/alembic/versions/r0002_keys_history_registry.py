@@ -116,6 +116,10 @@ def _fingerprint(suite_json: Any) -> str:
     if isinstance(suite_json, str):
         suite_json = json.loads(suite_json)
     subset = {name: (suite_json or {}).get(name) for name in _FINGERPRINTED}
+    if subset["check"] is None:  # the check a suite without one gets from its output kind
+        kind = (subset["output"] or {}).get("kind", "text")
+        subset["check"] = {"type": "label" if kind == "label" else "exact", "fields": {},
+                           "function": None, "ignore_case": False, "schema": None}
     canonical = json.dumps(subset, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
