@@ -1,0 +1,173 @@
+"""The registry: which run's champion and runner-up serve a task on a stage.
+
+Promotions are kept forever. Each names the run it comes from, so what a stage
+serves can always be traced to the measurements behind it, and a rollback
+serves again what the stage served before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from champion.errors import InputError
+from champion.providers.candidate import Candidate
+from champion.ranking import ModelRanking
+from champion.records import ModelRun
+from champion.store import PromotionRow, Store
+from champion.suite.model import Suite
+
+__all__ = ["STAGES", "RegisteredModel", "Registry", "RegistryEntry", "candidate_of",
+           "check_stage"]
+
+#: The stages a task is promoted through, least to most trusted.
+STAGES = ("dev", "preprod", "prod")
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered model: how to call it and what it measured in the promoted run."""
+
+    id: str
+    key: str
+    candidate: Candidate
+    median_ms: float | None
+    p90_ms: float | None
+    pass_rate: float
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """What one stage serves for one task."""
+
+    task: str
+    stage: str
+    run_id: str
+    promoted_at: datetime
+    champion: RegisteredModel
+    runner_up: RegisteredModel | None
+    #: The suite of the promoted run, rebuilt from what the run stored.
+    suite: Suite
+
+
+def check_stage(stage: str) -> str:
+    """``stage`` if it is one of :data:`STAGES`; InputError otherwise."""
+    if stage not in STAGES:
+        raise InputError(f"unknown stage {stage!r}: expected one of {', '.join(STAGES)}")
+    return stage
+
+
+def candidate_of(model: ModelRun) -> Candidate:
+    """The candidate a run recorded for a model, enough to call it again.
+
+    Runs recorded before candidates were stored give back provider, model name
+    and endpoint.
+    """
+    if model.candidate:
+        known = {name: value for name, value in model.candidate.items()
+                 if name in Candidate.model_fields}
+        known.setdefault("id", model.model)
+        return Candidate.model_validate(known)
+    return Candidate(id=model.model, provider=model.provider, model=model.model_name,
+                     base_url=model.base_url)
+
+
+class Registry:
+    """Promotions, rollbacks and what each stage serves, kept in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def entry(self, task: str, stage: str = "prod") -> RegistryEntry | None:
+        """What ``stage`` serves for ``task``; None when nothing was promoted there."""
+        row = self.store.promotion(task, check_stage(stage))
+        return None if row is None else self._entry(row)
+
+    def entries(self, stage: str | None = None) -> list[RegistryEntry]:
+        """Every task's current entry (on one stage, if given), by task then stage."""
+        if stage is not None:
+            check_stage(stage)
+        return [self._entry(row) for row in self.store.current_promotions(stage)]
+
+    def version(self) -> int:
+        """A number that changes with every promotion or rollback."""
+        return self.store.registry_version()
+
+    def promote(self, task: str, run_id: str | None = None,
+                stage: str = "prod") -> RegistryEntry:
+        """Serve a run's champion and runner-up on ``stage``.
+
+        The run defaults to the task's latest complete run. Refused (InputError)
+        when the run is not the task's, is not complete, has no champion, or was
+        measured on another suite than the task's latest run.
+        """
+        check_stage(stage)
+        store = self.store
+        if run_id is None:
+            summary = store.latest_run(task, status="complete")
+            if summary is None:
+                raise InputError(f"{task!r} has no complete run to promote")
+        else:
+            summary = store.run_summary(run_id)
+        if summary.task != task:
+            raise InputError(f"run {summary.run_id} is a run of {summary.task!r}, not {task!r}")
+        if summary.status != "complete":
+            raise InputError(f"run {summary.run_id} is {summary.status}, not complete: finish"
+                             f" it with champion run --resume {summary.run_id}")
+        if summary.champion is None:
+            raise InputError(f"run {summary.run_id} has no champion: no model qualified")
+        latest = store.latest_run(task)
+        if latest is not None and latest.suite_fingerprint != summary.suite_fingerprint:
+            raise InputError(
+                f"run {summary.run_id} measured an older suite of {task!r} (fingerprint"
+                f" {summary.suite_fingerprint[:12] or 'unknown'}) than its latest run"
+                f" {latest.run_id} ({latest.suite_fingerprint[:12] or 'unknown'}): promote a"
+                " run of the current suite")
+        models = {m.model: m for m in store.models(summary.run_id)}
+        champion = models[summary.champion]
+        runner_up = models.get(summary.runner_up) if summary.runner_up else None
+        row = store.add_promotion(
+            task=task, stage=stage, run_id=summary.run_id, champion=champion.model,
+            champion_key=_key(champion), runner_up=None if runner_up is None
+            else runner_up.model, runner_up_key=None if runner_up is None else _key(runner_up))
+        return self._entry(row)
+
+    def rollback(self, task: str, stage: str = "prod") -> RegistryEntry:
+        """Serve again what ``stage`` served before its current entry."""
+        return self._entry(self.store.roll_back_promotion(task, check_stage(stage)))
+
+    def promotions(self, task: str, stage: str | None = None) -> list[PromotionRow]:
+        """Every promotion and rollback of ``task``, oldest first."""
+        return self.store.promotion_history(task, stage)
+
+    def _entry(self, row: PromotionRow) -> RegistryEntry:
+        run = self.store.load_run(row.run_id)
+        models = {m.model: m for m in run.models}
+        lines = {line.model: line for line in run.ranking.models}
+
+        def registered(model_id: str) -> RegisteredModel:
+            model = models[model_id]
+            return _registered(model, lines.get(model_id))
+
+        return RegistryEntry(
+            task=row.task, stage=row.stage, run_id=row.run_id, promoted_at=row.promoted_at,
+            champion=registered(row.champion),
+            runner_up=None if row.runner_up is None else registered(row.runner_up),
+            suite=Suite.model_validate(run.suite_json))
+
+
+def _key(model: ModelRun) -> str:
+    if model.key:
+        return model.key
+    from champion.registry.routes import model_key
+
+    return model_key(candidate_of(model))
+
+
+def _registered(model: ModelRun, line: ModelRanking | None) -> RegisteredModel:
+    latency = None if line is None else line.latency_ms
+    return RegisteredModel(
+        id=model.model, key=_key(model), candidate=candidate_of(model),
+        median_ms=None if latency is None else latency.median,
+        p90_ms=None if latency is None else latency.p90,
+        pass_rate=0.0 if line is None else line.pass_rate)
