@@ -26,7 +26,11 @@ def format_ms(value: float | None) -> str:
         return f"{value / 1000:.2f} s"
     if value >= 10:
         return f"{value:.0f} ms"
-    return f"{value:.1f} ms" if value >= 1 else f"{value:.2f} ms"
+    if value >= 1:
+        return f"{value:.1f} ms"
+    if value == 0:
+        return "0 ms"
+    return f"{value:.2f} ms" if value >= 0.01 else f"{value * 1000:.1f} µs"
 
 
 def _clip(text: str, limit: int) -> str:

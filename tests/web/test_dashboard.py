@@ -1,0 +1,309 @@
+"""The dashboard end to end: a store filled by real runs, uvicorn on loopback, headless Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.testclient import TestClient
+
+from champion import Candidate, load_suite, run_suite
+from champion.report import render_html
+from champion.store import Store
+from champion.web.dashboard import create_dashboard
+from champion.web.runs import RunCache
+from tests.conftest import ROOT, run_cli
+
+DOCS = ROOT / "docs"
+TASK = "ticket-routing"
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+
+CASES = {"T1": ("charged twice", "billing"), "T2": ("error 500 on login", "technical"),
+         "T3": ("refund please", "billing"), "T4": ("app crashes", "technical"),
+         "T5": ("invoice is wrong", "billing"), "T6": ("timeout when saving", "technical"),
+         "T7": ("card declined", "billing"), "T8": ("sso redirect loop", "technical")}
+
+SUITE = f"""\
+task: {TASK}
+description: Route a support ticket to the team that owns it.
+prompt:
+  system: Answer with the team name only.
+  user: "Ticket: {{ticket}}"
+output: {{kind: text}}
+check: {{type: exact, ignore_case: true}}
+cases:
+""" + "".join(f"  - {{id: {cid}, vars: {{ticket: \"{text}\"}}, expected: {gold}}}\n"
+              for cid, (text, gold) in CASES.items())
+
+SENTIMENT = """\
+task: review-sentiment
+prompt: {user: "Review: {review}"}
+output: {kind: label, labels: [positive, negative]}
+check: {type: label}
+cases:
+  - {id: S1, vars: {review: "love it"}, expected: positive}
+  - {id: S2, vars: {review: "broke in a day"}, expected: negative}
+  - {id: S3, vars: {review: "great value"}, expected: positive}
+"""
+
+BILLING = "charged|refund|invoice|card"
+ALL_RIGHT = [[BILLING, "billing"], [".", "technical"]]
+MISSES_T8 = [[BILLING, "billing"], ["sso", "account"], [".", "technical"]]
+MISSES_T4 = [[BILLING, "billing"], ["crash", "account"], [".", "technical"]]
+
+
+def _model(name: str, rules: list[list[str]], delay_ms: float) -> Candidate:
+    return Candidate(id=name, provider="test", model=name,
+                     options={"rules": rules, "delay_ms": delay_ms})
+
+
+def _hostile() -> Candidate:
+    return Candidate(id="hostile-model", provider="test", model="hostile-model",
+                     options={"reply": HOSTILE})
+
+
+@dataclass
+class Filled:
+    url: str
+    first: str
+    second: str
+    other: str
+    report: Path
+
+
+class ServerThread:
+    """uvicorn serving an app on a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.server.started
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Filled:
+    """Two runs of one task (the champion changes, a model slows down) and one of another."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    (folder / "routing.yaml").write_text(SUITE, encoding="utf-8")
+    (folder / "sentiment.yaml").write_text(SENTIMENT, encoding="utf-8")
+    url = f"sqlite:///{folder / 'champion.db'}"
+    suite = load_suite(folder / "routing.yaml")
+    first = run_suite(suite, [
+        _model("fast-model", ALL_RIGHT, 2), _model("steady-model", ALL_RIGHT, 6),
+        _model("flip-model", MISSES_T8, 4), _hostile()], repeats=2, db=url)
+    second = run_suite(suite, [
+        _model("fast-model", MISSES_T4, 2), _model("steady-model", ALL_RIGHT, 30),
+        _model("flip-model", ALL_RIGHT, 4), _hostile()], repeats=2, db=url)
+    other = run_suite(load_suite(folder / "sentiment.yaml"), [
+        _model("fast-model", [["love|great", "positive"], [".", "negative"]], 1),
+        _model("steady-model", [[".", "positive"]], 3)], repeats=2, db=url)
+    assert (first.champion, second.champion) == ("fast-model", "flip-model")
+    report = folder / "report.html"
+    report.write_text(render_html(second), encoding="utf-8")
+    return Filled(url, first.run_id, second.run_id, other.run_id, report)
+
+
+@pytest.fixture(scope="module")
+def served(filled: Filled) -> Iterator[str]:
+    store = Store(filled.url)
+    try:
+        with ServerThread(create_dashboard(store, None)) as server:
+            yield server.url
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Filled) -> None:
+    page.goto(served + "/")
+    tasks = page.locator("table.tasks a.task")
+    assert sorted(tasks.all_inner_texts()) == ["review-sentiment", TASK]
+    assert "flip-model" in page.locator("table.tasks tr", has_text=TASK).inner_text()
+    _shot(page, "dashboard-overview.png")
+
+    page.click(f"a.task:text-is('{TASK}')")
+    page.wait_for_url(f"**/tasks/{TASK}")
+    trend = page.locator("svg.trend")
+    assert trend.locator(".pt").count() == 2  # one point per run
+    assert trend.locator("path.changed").count() == 1  # the champion changed in run 2
+    assert page.locator("svg.scatter circle.pt").count() == 4
+    _shot(page, "dashboard-task.png")
+
+    page.locator(f"h2 a[href='/runs/{filled.second}']").click()
+    page.wait_for_url(f"**/runs/{filled.second}")
+    assert page.locator("svg.box-plot circle.pt").count() == 4 * 8 * 2
+    assert page.locator("table.matrix details.cell").count() == 4 * 8
+    assert page.locator("table.matrix details.cell.fail").count() == 8 + 1  # hostile, T4
+    assert page.locator("table.leaderboard tr.champion .model-name").inner_text() == "flip-model"
+    _shot(page, "dashboard-run.png")
+
+    page.select_option("select[name=a]", "fast-model")
+    page.select_option("select[name=b]", "flip-model")
+    page.click("button:text('Side by side')")
+    page.wait_for_url("**/side-by-side?*")
+    assert page.locator("h1").inner_text() == "fast-model and flip-model"
+    matrix = page.locator("table.matrix")
+    assert matrix.locator("details.cell[open]").count() == 2 * 8
+    wrong = matrix.locator("tr", has_text="T4").locator("details.cell.fail .output.wrong pre")
+    assert wrong.inner_text() == "account"
+
+    page.go_back()
+    page.click("a.compare-previous")
+    page.wait_for_url("**/compare?*")
+    changes = page.locator("table.changes tbody tr").all_inner_texts()
+    assert len(changes) == 2
+    assert any("fast-model" in row and "T4" in row for row in changes)
+    assert any("flip-model" in row and "T8" in row for row in changes)
+    slower = page.locator("tr", has_text="steady-model").locator(".flag.slower")
+    assert slower.count() == 1
+    _shot(page, "dashboard-compare.png")
+    assert page.dialogs == []
+
+
+def test_hostile_output_is_inert_in_the_report_and_every_page(
+        page: Any, served: str, filled: Filled) -> None:
+    pages = [
+        filled.report.as_uri(),
+        served + "/",
+        served + f"/tasks/{TASK}",
+        served + f"/runs/{filled.first}",
+        served + f"/runs/{filled.second}",
+        served + f"/runs/{filled.second}/side-by-side?a=hostile-model&b=fast-model",
+        served + f"/compare?base={filled.first}&head={filled.second}",
+    ]
+    for url in pages:
+        page.goto(url)
+        page.locator("details").evaluate_all("all => all.forEach(d => { d.open = true; })")
+        page.wait_for_timeout(50)
+        assert page.locator("img").count() == 0, url
+        scripts = page.locator("script").evaluate_all("all => all.map(s => s.type)")
+        assert all(kind == "application/json" for kind in scripts), url
+        if "/runs/" in url or url.startswith("file:"):
+            assert HOSTILE in page.locator("main").inner_text(), url
+    assert page.dialogs == []
+    page.goto(filled.report.as_uri())
+    _shot(page, "report.png")
+
+
+def test_json_endpoints(served: str, filled: Filled) -> None:
+    with httpx.Client(base_url=served) as client:
+        tasks = client.get("/api/tasks").json()["tasks"]
+        latest = {t["task"]: t["latest"] for t in tasks}
+        assert latest[TASK]["champion"] == "flip-model"
+        assert latest[TASK]["champion_changed"] is True
+
+        history = client.get(f"/api/tasks/{TASK}").json()
+        assert [r["run_id"] for r in history["runs"]] == [filled.first, filled.second]
+        assert history["latest"]["run_id"] == filled.second
+
+        run = client.get(f"/api/runs/{filled.second}").json()
+        assert len(run["cells"]) == 4 * 8
+        assert run["champion"] == "flip-model"
+
+        pair = client.get(f"/api/runs/{filled.second}/side-by-side",
+                          params={"a": "hostile-model", "b": "fast-model"}).json()
+        texts = {o["text"] for c in pair["cells"] if c["model"] == "hostile-model"
+                 for o in c["outputs"]}
+        assert texts == {HOSTILE}
+
+        diff = client.get("/api/compare", params={"base": filled.first,
+                                                  "head": filled.second}).json()
+        assert {m["model"] for m in diff["models"] if m["slower"]} >= {"steady-model"}
+        assert {(c["model"], c["case"]) for c in diff["cases"]} == {
+            ("fast-model", "T4"), ("flip-model", "T8")}
+
+        cross = client.get("/api/compare", params={"base": filled.other,
+                                                   "head": filled.second})
+        assert cross.status_code == 404
+
+
+def test_errors_are_escaped_and_the_dashboard_is_read_only(served: str) -> None:
+    with httpx.Client(base_url=served) as client:
+        missing = client.get("/runs/<b>nope<b>")
+        assert missing.status_code == 404
+        assert "<b>nope" not in missing.text and "&lt;b&gt;nope&lt;b&gt;" in missing.text
+        assert client.get("/api/runs/nope").json()["error"]
+        assert client.post("/").status_code == 405
+        headers = client.get("/").headers
+        assert "script-src" not in headers["content-security-policy"]
+        assert "default-src 'none'" in headers["content-security-policy"]
+
+
+def test_token_is_required_when_set(filled: Filled) -> None:
+    store = Store(filled.url)
+    try:
+        client = TestClient(create_dashboard(store, "s3cret"))
+        assert client.get("/").status_code == 401
+        assert client.get("/api/tasks", headers={"Authorization": "Bearer nope"}
+                          ).status_code == 401
+        assert client.get("/api/tasks", headers={"Authorization": "Bearer s3cret"}
+                          ).status_code == 200
+    finally:
+        store.close()
+
+
+def test_serve_refuses_a_public_host_without_a_token(filled: Filled) -> None:
+    done = run_cli("serve", "--host", "0.0.0.0", "--db", filled.url,
+                   env={"CHAMPION_TOKEN": ""})
+    assert done.returncode == 2
+    assert "CHAMPION_TOKEN" in done.stderr
+
+
+def test_a_run_is_read_from_the_store_once(filled: Filled) -> None:
+    store = Store(filled.url)
+    loads: list[str] = []
+    original = store.load_run
+
+    def counting(run_id: str) -> Any:
+        loads.append(run_id)
+        return original(run_id)
+
+    store.load_run = counting  # type: ignore[method-assign]
+    try:
+        cache = RunCache(store)
+        first = cache.view(filled.second)
+        assert cache.view(filled.second) is first
+        cache.runs(TASK)
+        assert loads == [filled.second]
+    finally:
+        store.close()
