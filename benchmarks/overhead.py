@@ -24,7 +24,7 @@ from typing import Any
 
 from champion import Candidate, RunConfig, Store, load_suite
 from champion.records import Trial
-from champion.runner import SuiteRunner
+from champion.runner import NullListener, RunSession
 from champion.runner.requests import build_requests
 from champion.scoring import Scorer
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "examples" / "ticket-triage.yaml"
 
 
-class _Clock:
+class _Clock(NullListener):
     """Listener that brackets the measured phase of a model: from the end of its
     warm-up to the end of its last write to the store."""
 
@@ -41,15 +41,13 @@ class _Clock:
         self.end = 0.0
         self.trials = 0
 
-    def model_started(self, model: str, total: int) -> None: ...
-
     def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None:
         self.start = time.perf_counter()
 
     def trial_done(self, model: str, trial: Trial) -> None:
         self.trials += 1
 
-    def model_finished(self, model: str) -> None:
+    def model_finished(self, model: str, stopped: str | None) -> None:
         # After the model's last trials were written to the store: storage counts.
         self.end = time.perf_counter()
 
@@ -79,22 +77,23 @@ def embedded(model: str, repeats: int) -> None:
     clock = _Clock()
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{folder}/bench.db")
-        runner = SuiteRunner(suite, [Candidate(id="m", provider="llamacpp", model=model)],
-                             RunConfig(repeats=repeats, seed=1), sink=store, listener=clock)
+        runner = RunSession(suite, [Candidate(id="m", provider="llamacpp", model=model)],
+                            RunConfig(repeats=repeats, seed=1), store, listener=clock)
         result = asyncio.run(runner.run())
+        stored = list(result.trials)
         LlamaCppProvider.generate = original  # type: ignore[method-assign]
         measured = provider_wall[1:]  # the first call is the warm-up
-        n = len(result.trials)
+        n = len(stored)
         wall = clock.end - clock.start
-        model_s = sum((t.latency_ms or 0) for t in result.trials) / 1000
+        model_s = sum((t.latency_ms or 0) for t in stored) / 1000
         provider_s = sum(measured)
         harness_ms = (wall - provider_s) / n * 1000
         # Component micro-benchmarks of the same work the runner does per trial.
         scorer = Scorer(suite)
         case = suite.cases[0]
-        output = result.trials[0].output
+        output = stored[0].output
         system, user = suite.prompt.templates()
-        trials = result.trials[: len(suite.cases)]
+        trials = stored[: len(suite.cases)]
         store_us = _micro(lambda: store.add_trials("bench", trials), 200) / len(trials)
         store.close()
     print(f"embedded provider: {model}, {n} measured trials ({len(suite.cases)} cases ×"
@@ -144,8 +143,8 @@ def _champion_loop(base_url: str, calls: int) -> float:
         store = Store(f"sqlite:///{folder}/bench.db")
         candidate = Candidate(id="bench", provider="openai", model="bench",
                               base_url=f"{base_url}/v1")
-        runner = SuiteRunner(suite, [candidate], RunConfig(repeats=repeats, seed=1),
-                             sink=store, listener=clock)
+        runner = RunSession(suite, [candidate], RunConfig(repeats=repeats, seed=1), store,
+                            listener=clock)
         asyncio.run(runner.run())
         store.close()
     return (clock.end - clock.start) / clock.trials

@@ -106,14 +106,28 @@ def test_transient_errors_are_retried_but_auth_errors_are_not(triage_suite: Path
 
 
 def test_concurrency_keeps_calls_in_flight(triage_suite: Path, db_url: str) -> None:
-    import time
+    class Counting(MockOpenAIServer):
+        """Counts chat requests in flight at once."""
 
-    with MockOpenAIServer(triage_reply, delay_ms=100) as server:
-        start = time.perf_counter()
-        run_suite(load_suite(triage_suite), [openai("m", server)], repeats=4, db=db_url,
-                  config=RunConfig(concurrency=3, warmup=False))
-        elapsed = time.perf_counter() - start
-    assert elapsed < 0.1 * 12 * 0.6  # 12 calls of 100 ms, three at a time
+        in_flight = 0
+        most = 0
+
+        async def handle(self, request: Any, respond: Any) -> None:
+            chat = request.path.endswith("/chat/completions")
+            if chat:
+                self.in_flight += 1
+                self.most = max(self.most, self.in_flight)
+            try:
+                await super().handle(request, respond)
+            finally:
+                if chat:
+                    self.in_flight -= 1
+
+    with Counting(triage_reply, delay_ms=50) as server:
+        result = run_suite(load_suite(triage_suite), [openai("m", server)], repeats=4,
+                           db=db_url, config=RunConfig(concurrency=3, warmup=False))
+    assert server.most == 3  # three at a time, never more
+    assert len(result.trials) == 12 and all(t.correct for t in result.trials)
 
 
 def test_api_key_never_reaches_the_database_json_or_reports(

@@ -175,8 +175,12 @@ class Provider(abc.ABC):
                   for key in sorted(request.extra_params) if key not in self.extra_params]
         return notes
 
+    async def release(self) -> None:  # noqa: B027 - optional hook
+        """Free what the loaded model holds (weights, a server's memory), keeping
+        connections; ``load`` brings it back. Default: nothing to free."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
-        """Release the model or connections."""
+        """Release the model and close connections."""
 
     def identity(self) -> ModelIdentity:
         """Provider, model, base URL (no credentials) and digest if known."""
@@ -186,6 +190,3 @@ class Provider(abc.ABC):
         """(input, output) USD per million tokens and where that came from, if known."""
         return None
 
-    def concurrency_key(self) -> str:
-        """Calls sharing a key share one concurrency limit."""
-        return f"{self.name}:{self.candidate.base_url or self.candidate.model}"

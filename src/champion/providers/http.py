@@ -155,18 +155,23 @@ class HttpProvider(Provider):
         if parts.port:
             host = f"{host}:{parts.port}"
         self.base_url = urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
-        self._client = client
+        # Made now (TLS context and all), never while another model's call is timed.
+        self._client: httpx.AsyncClient | None = client or self._new_client()
         self._own_client = client is None
         self.headers()  # registers the key and header secrets before any request
 
+    @staticmethod
+    def _new_client() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=10.0, read=None, write=30.0, pool=None),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+        )
+
     @property
     def client(self) -> httpx.AsyncClient:
-        """The keep-alive client, created on first use."""
+        """The keep-alive client (made again after :meth:`aclose`)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(connect=10.0, read=None, write=30.0, pool=None),
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-            )
+            self._client = self._new_client()
         return self._client
 
     def headers(self) -> dict[str, str]:

@@ -284,6 +284,10 @@ class LlamaCppProvider(Provider):
             finish_reason=finish,
         )
 
+    async def release(self) -> None:
+        """Free the model; ``load`` reads it again."""
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Free the model."""
         llm, self._llm = self._llm, None

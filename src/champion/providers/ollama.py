@@ -101,7 +101,7 @@ def _default_base_url() -> str:
 
 
 def _same_model(wanted: str, entry: dict[str, Any]) -> bool:
-    names = {entry.get("name"), entry.get("model")}
+    names = (entry.get("name"), entry.get("model"))
     return wanted in names or f"{wanted}:latest" in names
 
 
@@ -132,6 +132,7 @@ class OllamaProvider(HttpProvider):
         self.think = self.options.think
         self.model_options = model_options.model_dump(exclude_none=True)
         self._installed: dict[str, Any] = {}
+        self._resident = False
         self.load_response: dict[str, Any] | None = None
 
     async def load(self) -> None:
@@ -139,10 +140,12 @@ class OllamaProvider(HttpProvider):
         models = await installed_models(self)
         found = next((m for m in models if _same_model(self.candidate.model, m)), None)
         if found is None:
-            names = ", ".join(str(m.get("name")) for m in models) or "none"
-            raise ProviderRejected(f"model {self.candidate.model!r} is not installed on"
-                                   f" {public_url(self.base_url)} (installed: {names})")
+            names = ", ".join(str(m.get("name"))[:100] for m in models[:50]) or "none"
+            raise ProviderRejected(redact(f"model {self.candidate.model!r} is not installed"
+                                          f" on {public_url(self.base_url)}"
+                                          f" (installed: {names})"))
         self._installed = found
+        self._resident = True
         async with self.stream("POST", "/api/chat", {
                 "model": self.candidate.model, "messages": [],
                 "keep_alive": self.keep_alive}) as response:
@@ -226,8 +229,14 @@ class OllamaProvider(HttpProvider):
         )
 
     async def aclose(self) -> None:
-        """Unload the model (``keep_alive: 0``) unless told not to, then close."""
-        if self.unload and self._installed:
+        """Unload the model (unless told not to), then close the connections."""
+        await self.release()
+        await super().aclose()
+
+    async def release(self) -> None:
+        """Unload the model (``keep_alive: 0``) unless told not to: one model resident at a time."""
+        if self.unload and self._resident:
+            self._resident = False
             try:
                 async with self.stream("POST", "/api/chat", {
                         "model": self.candidate.model, "messages": [], "keep_alive": 0}
@@ -237,13 +246,13 @@ class OllamaProvider(HttpProvider):
                 pass  # the server went away; nothing stays loaded then
             except ProviderRejected:
                 pass
-        await super().aclose()
 
     def identity(self) -> ModelIdentity:
         """Endpoint, model name and the digest from ``/api/tags``."""
         details: dict[str, Any] = {k: self._installed[k] for k in ("size", "details", "modified_at")
                    if k in self._installed}
         digest = self._installed.get("digest")
+        digest = digest if isinstance(digest, str) else None
         return ModelIdentity(self.name, self.candidate.model, public_url(self.base_url),
                              f"sha256:{digest}" if digest and ":" not in digest else digest,
                              details)

@@ -106,7 +106,7 @@ class LocalExecutor:
                 await self._pipeline(slot, planned, strategy, recorder)
         finally:
             await recorder.flush()
-            await slot.close()
+            await slot.release()
         slot.run.stopped = strategy.stopped.get(model)
         await asyncio.to_thread(recorder.sink.add_model, recorder.run_id, slot.run)
         self.listener.model_finished(model, slot.run.stopped)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from champion.errors import InputError
 from champion.providers.candidate import Candidate
 from champion.ranking import RankingRules, rank
+from champion.ranking.ceilings import Ceilings
 from champion.records import Trial
 from champion.results import RunResult
 from champion.runner.config import NullListener, RunConfig, RunListener, TrialSink
@@ -46,6 +47,7 @@ def ranking_rules(suite: Suite) -> RankingRules:
     return RankingRules(
         min_pass_rate=suite.qualify.min_pass_rate, output_kind=suite.output.kind,
         polarity=polarity, expected={case.id: case.expected for case in suite.cases},
+        ceilings=Ceilings.of(suite.qualify),
     )
 
 

@@ -65,6 +65,12 @@ class ModelSlot:
             self.run.price_in_per_mtok = candidate.price.input_per_mtok
             self.run.price_out_per_mtok = candidate.price.output_per_mtok
             self.run.price_source = "models file"
+        elif self.provider is not None:
+            # Looked up now: a price map read later would stall calls timed on other lanes.
+            price = self.provider.list_price()
+            if price is not None:
+                (self.run.price_in_per_mtok, self.run.price_out_per_mtok,
+                 self.run.price_source) = price
 
     @property
     def local(self) -> bool:
@@ -119,9 +125,15 @@ class ModelSlot:
         self.run.notes = [redact(n) for n in self.provider.unapplied_settings(self.warmup_request)]
         return self.run.notes
 
-    async def close(self) -> None:
-        """Release the model (model-major: load once per wave, run its trials, release)."""
+    async def release(self) -> None:
+        """Free the model after its wave (model-major), keeping connections."""
         if self.provider is not None and self.loaded:
+            self.loaded = False
+            await self.provider.release()
+
+    async def close(self) -> None:
+        """Free the model and close its connections (the run is over)."""
+        if self.provider is not None:
             self.loaded = False
             await self.provider.aclose()
 
@@ -137,9 +149,6 @@ class ModelSlot:
         model.identity = {"provider": identity.provider, "model": identity.model,
                           "base_url": identity.base_url, "digest": identity.digest,
                           **identity.details}
-        price = self.provider.list_price()
-        if model.price_in_per_mtok is None and price is not None:
-            model.price_in_per_mtok, model.price_out_per_mtok, model.price_source = price
 
     async def trial(self, case: Case, batch: int) -> Trial:
         """Run (or, under the skip policy, record without running) one trial."""
