@@ -104,7 +104,7 @@ class ScriptedOpenAIServer(LoopbackServer):
                           "total_tokens": 10 + tokens}})
             return
         await respond.start_stream("text/event-stream")
-        events = [
+        events: list[dict[str, Any]] = [
             {"choices": [{"index": 0, "delta": {"role": "assistant", "content": text},
                           "finish_reason": None}]},
             {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
