@@ -3,7 +3,7 @@ indexes for history and leaderboards, and the registry's promotions.
 
 Rows written before this revision are filled in from what they already hold:
 a run's fingerprint from its stored suite, a model's key from its provider,
-model name and endpoint, an error trial's kind from its message, a run's
+model name and endpoint (or "in-process" for embedded models), an error trial's kind from its message, a run's
 calls from its trials.
 """
 
@@ -106,10 +106,11 @@ def _fill_existing_rows() -> None:
     models = sa.table("run_models", sa.column("provider", sa.String),
                       sa.column("model_name", sa.Text), sa.column("base_url", sa.Text),
                       sa.column("key", sa.String), sa.column("notes", sa.JSON))
+    # provider/model@lane: the endpoint, "in-process" for embedded models, else the provider.
+    lane = sa.case((models.c.base_url.is_not(None), models.c.base_url),
+                   (models.c.provider == "llamacpp", "in-process"), else_=models.c.provider)
     bind.execute(models.update().values(
-        key=models.c.provider + "/" + models.c.model_name
-        + sa.func.coalesce("@" + models.c.base_url, ""),
-        notes=[]))
+        key=models.c.provider + "/" + models.c.model_name + "@" + lane, notes=[]))
 
 def _fingerprint(suite_json: Any) -> str:
     """sha256 of the canonical JSON of what decides a run's verdicts."""
