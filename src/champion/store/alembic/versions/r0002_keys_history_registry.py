@@ -3,8 +3,8 @@ indexes for history and leaderboards, and the registry's promotions.
 
 Rows written before this revision are filled in from what they already hold:
 a run's fingerprint from its stored suite, a model's key from its provider,
-model name and endpoint (or "in-process" for embedded models), an error trial's kind from its message, a run's
-calls from its trials.
+model name and endpoint ("in-process" for embedded models), an error trial's
+kind from its message, a run's calls from its trials.
 """
 
 from __future__ import annotations
