@@ -103,7 +103,8 @@ class OpenAIProvider(HttpProvider):
             if exc.status in (404, 405):
                 return
             raise
-        for item in listing.get("data", []) if isinstance(listing, dict) else []:
+        data = listing.get("data") if isinstance(listing, dict) else None
+        for item in data if isinstance(data, list) else ():
             if isinstance(item, dict) and item.get("id") == self.candidate.model:
                 self._model_info = {k: v for k, v in item.items()
                                     if k in ("owned_by", "created", "meta")}
