@@ -239,3 +239,32 @@ def test_a_mock_server_counts_what_it_was_asked() -> None:
         asyncio.run(twice())
         assert server.chat_requests == 2 == server.count("/chat/completions")
         assert server.count("/models") == 1
+
+
+def test_unapplied_settings_reach_the_run_and_applied_ones_reach_the_server(
+        tmp_path: Any, db_url: str) -> None:
+    from champion import load_suite, run_suite
+    from champion.testing import OllamaModel, OllamaProtocolServer
+
+    suite_path = tmp_path / "suite.yaml"
+    suite_path.write_text(
+        "task: notes\nprompt: {user: 'Ticket: {t}'}\n"
+        "output: {kind: label, labels: [billing, technical], constrain: true}\n"
+        "params: {top_k: 7, best_of: 2}\n"
+        "cases: [{id: a, vars: {t: charged}, expected: billing}]\n")
+    with MockOpenAIServer("billing") as mock, \
+            OllamaProtocolServer({"m": OllamaModel(reply="billing")}) as server:
+        result = run_suite(load_suite(suite_path), [
+            Candidate(id="o", provider="openai", model="m", base_url=f"{mock.base_url}/v1",
+                      options={"temprature": 0.2}),
+            Candidate(id="l", provider="ollama", model="m", base_url=server.base_url)],
+            repeats=1, db=db_url)
+        chats = [body for kind, _, body in server.events if kind == "chat"]
+        sent = [r.json() for r in mock.requests if r.path.endswith("/chat/completions")]
+    notes = {m.model: m.notes for m in result.models}
+    assert any("'temprature'" in n for n in notes["o"])
+    assert any("labels cannot be enforced" in n for n in notes["o"])
+    assert any("'top_k'" in n for n in notes["o"]) and any("'best_of'" in n for n in notes["o"])
+    assert notes["l"] == ["parameter 'best_of' is not applied by the ollama provider"]
+    assert chats and all(body["options"]["top_k"] == 7 for body in chats)
+    assert sent and not any("temprature" in body or "top_k" in body for body in sent)
