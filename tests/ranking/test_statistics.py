@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from champion.ranking import Ranking, RankingRules, rank
 from champion.ranking.bootstrap import bootstrap_medians, median_interval
 from champion.ranking.ceilings import Ceilings, ceiling_reasons
 from champion.ranking.compare import (
@@ -20,12 +24,17 @@ from champion.ranking.compare import (
 from champion.ranking.confusion import Confusion
 from champion.ranking.pareto import ParetoPoint, dominates, pareto_frontier
 from champion.ranking.reliability import case_reliability, flaky_cases
+from champion.ranking.serialize import model_from_json, model_to_json
 from champion.ranking.stats import (
     clopper_pearson_lower,
     clopper_pearson_upper,
     geometric_mean,
 )
 from champion.ranking.wilcoxon import hodges_lehmann, min_one_sided_p, wilcoxon
+from champion.records import ModelRun, Trial
+from champion.report.json_report import run_to_json
+from champion.report.markdown import render_markdown
+from champion.results import RunResult
 from champion.suite.model import QualifySpec
 
 # --- Clopper–Pearson ---------------------------------------------------------
@@ -283,3 +292,134 @@ def test_qualify_ceilings_are_optional_and_left_out_of_dumps_when_unset() -> Non
 def test_geometric_mean() -> None:
     values = [random.Random(5).uniform(1, 100) for _ in range(10)]
     assert geometric_mean(values) == pytest.approx(float(stats.gmean(values)))
+
+
+# --- in the ranking, the JSON and the Markdown report ---------------------------
+
+GRADING = [f"G{i}" for i in range(10)]
+POLARITY = {case: ("PASS" if i < 5 else "FAIL") for i, case in enumerate(GRADING)}
+
+
+def _trials(model: str, scale: float, *, repeats: int = 3,
+            wrong: frozenset[tuple[str, int]] | set[tuple[str, int]] = frozenset(),
+            lenient: bool = False) -> list[Trial]:
+    out = []
+    for batch in range(repeats):
+        for i, case in enumerate(GRADING):
+            gold = POLARITY[case]
+            bad = (case, batch) in wrong
+            got = ("PASS" if lenient or gold == "FAIL" else "FAIL") if bad else gold
+            latency = scale * (100 + 10 * i) * (1 + 0.01 * ((batch * 3 + i) % 4))
+            out.append(Trial(model, case, batch, batch * 10 + i, got == gold, got=got,
+                             parsed_ok=True, latency_ms=latency, completion_tokens=5,
+                             prompt_tokens=20))
+    return out
+
+
+def _rank(data: list[Trial], names: list[str], ceilings: Ceilings | None = None,
+          prices: dict[str, float] | None = None) -> Ranking:
+    models = []
+    for name in names:
+        run = ModelRun(name, "test", name, cold_start_ms=10.0)
+        if prices and name in prices:
+            run.price_in_per_mtok = run.price_out_per_mtok = prices[name]
+        models.append(run)
+    rules = RankingRules(min_pass_rate=1.0, output_kind="label", polarity=POLARITY,
+                         expected=POLARITY, ceilings=ceilings or Ceilings())
+    return rank(models, data, rules)
+
+
+def test_ranking_lines_carry_intervals_case_reliability_and_confusion() -> None:
+    data = (_trials("fast", 1.0) + _trials("twin", 1.02) + _trials("slow", 1.5)
+            + _trials("lenient", 0.5, wrong={("G7", 0), ("G8", 1)}, lenient=True))
+    ranking = _rank(data, ["slow", "twin", "fast", "lenient"])
+    by = {m.model: m for m in ranking.models}
+    fast = by["fast"]
+    assert fast.latency_median_ci95 is not None
+    low, high = fast.latency_median_ci95
+    assert fast.latency_ms is not None and low <= fast.latency_ms.median <= high
+    assert all(c.all_passed and c.trials == 3 for c in fast.case_reliability)
+    assert fast.pass_rate_lower95_cases == pytest.approx(0.05 ** (1 / 10))
+    assert fast.confusion == {"true_accepts": 15, "false_accepts": 0, "true_rejects": 15,
+                              "false_rejects": 0, "no_verdict": 0}
+    lenient = by["lenient"]
+    assert lenient.status == "disqualified"
+    assert lenient.flaky_cases == ["G7", "G8"]
+    assert lenient.confusion is not None and lenient.confusion["false_accepts"] == 2
+    assert lenient.disqualified_because[0].startswith("pass rate 93.3% under the 100% rule")
+    # fast vs twin (2% apart) is a tie; twin vs slow is a real difference.
+    assert [m.model for m in ranking.models][:3] == ["fast", "twin", "slow"]
+    first, second = ranking.comparisons
+    assert (first.ahead, first.behind, first.tie) == ("fast", "twin", True)
+    assert (second.ahead, second.behind, second.tie) == ("twin", "slow", False)
+    assert second.ratio == pytest.approx(1.5 / 1.02, rel=0.01)
+    # lenient is fastest and its bound is lower: on the frontier with fast; twin and
+    # slow are dominated by fast.
+    assert set(ranking.pareto_frontier) == {"fast", "lenient"}
+
+
+def test_a_tie_is_broken_by_p90_in_the_ranking() -> None:
+    steady = _trials("steady", 1.03)
+    spiky = _trials("spiky", 1.0)
+    for trial in spiky[::7]:  # a few slow calls raise p90, not the per-case medians
+        trial.latency_ms = (trial.latency_ms or 0) * 3
+    ranking = _rank(steady + spiky, ["spiky", "steady"])
+    assert ranking.champion == "steady" and ranking.runner_up == "spiky"
+    assert ranking.comparisons[0].tie and ranking.comparisons[0].decided_by == "p90"
+
+
+def test_a_model_over_a_ceiling_is_disqualified_with_the_reason() -> None:
+    data = _trials("fast", 1.0) + _trials("pricey", 1.5) + _trials("cheap", 2.0)
+    ranking = _rank(data, ["fast", "pricey", "cheap"],
+                    Ceilings(max_p90_latency_ms=200.0, max_cost_per_case_usd=1e-4),
+                    prices={"pricey": 10.0, "cheap": 0.1})
+    by = {m.model: m for m in ranking.models}
+    assert by["fast"].status == "champion" and by["fast"].disqualified_because == ()
+    assert by["pricey"].status == "disqualified"
+    assert by["pricey"].cost_per_case_usd == pytest.approx(25 * 10.0 / 1e6)
+    assert [r.split(" ")[0] for r in by["pricey"].disqualified_because] == ["p90", "cost"]
+    assert by["cheap"].disqualified_because == (
+        f"p90 latency {by['cheap'].latency_ms.p90:.0f} ms over the 200 ms limit",)  # type: ignore[union-attr]
+    assert ranking.runner_up is None
+
+
+def test_new_fields_round_trip_through_the_run_json() -> None:
+    data = _trials("fast", 1.0) + _trials("slow", 1.5) + _trials(
+        "flaky", 0.8, wrong={("G2", 1)})
+    ranking = _rank(data, ["fast", "slow", "flaky"])
+    for line in ranking.models:
+        as_json = json.loads(json.dumps(model_to_json(line)))
+        rebuilt = model_from_json(as_json)
+        assert model_to_json(rebuilt) == as_json
+        assert rebuilt.case_reliability == line.case_reliability
+        assert rebuilt.vs_next == (None if line.vs_next is None else replace(
+            line.vs_next, ratio=round(line.vs_next.ratio, 4),
+            p_value=as_json["vs_next"]["p_value"]))
+    flaky = model_to_json(next(m for m in ranking.models if m.model == "flaky"))
+    assert flaky["flaky_cases"] == ["G2"]
+    assert flaky["case_reliability"][2] == {"id": "G2", "trials": 3, "passes": 2,
+                                           "pass_share": 0.6667, "all_passed": False,
+                                           "flaky": True}
+    fast = model_to_json(ranking.models[0])
+    assert fast["vs_next"]["next"] == "slow" and fast["vs_next"]["tie"] is False
+    assert fast["pareto"] is True and fast["disqualified_because"] == []
+
+
+def test_markdown_report_shows_comparisons_intervals_and_the_frontier() -> None:
+    data = (_trials("fast", 1.0) + _trials("twin", 1.02) + _trials("slow", 1.5)
+            + _trials("lenient", 0.5, wrong={("G7", 0)}, lenient=True))
+    ranking = _rank(data, ["fast", "twin", "slow", "lenient"])
+    result = RunResult(run_id="r1", task="grading", suite_version="1", strategy="race",
+                       repeats=3, cases=len(GRADING), seed=1,
+                       started_at=datetime(2026, 1, 1, tzinfo=UTC), finished_at=None,
+                       status="complete", models=[], trials=data, ranking=ranking,
+                       case_order=GRADING)
+    text = render_markdown(result)
+    assert "## Is it really faster?" in text
+    assert "| fast | twin | ×1.02 |" in text and "tie, ordered by" in text
+    assert "| twin | slow | ×1.47 |" in text and "| faster |" in text
+    assert "## How sure" in text and "## Pareto frontier" in text
+    assert "| Should FAIL | 1 (too lenient) | 14 |" in text
+    document = run_to_json(result)
+    assert [c["model"] for c in document["comparisons"]] == ["fast", "twin"]
+    assert document["pareto_frontier"] == ["fast", "lenient"]

@@ -23,6 +23,13 @@ class Ceilings:
     max_cost_per_case_usd: float | None = None
     min_json_valid_rate: float | None = None
 
+    @classmethod
+    def of(cls, spec: object) -> Ceilings:
+        """The ceilings of a suite's ``qualify`` section (attributes of the same names)."""
+        return cls(**{name: getattr(spec, name, None) for name in (
+            "max_p90_latency_ms", "max_error_rate", "max_cost_per_case_usd",
+            "min_json_valid_rate")})
+
     @property
     def any(self) -> bool:
         """Whether any limit is set."""

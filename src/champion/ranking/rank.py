@@ -10,6 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from champion.ranking.ceilings import Ceilings
+from champion.ranking.compare import PairComparison
+from champion.ranking.detail import SpeedEntry, details, frontier, speed_order
+from champion.ranking.pareto import ParetoPoint
+from champion.ranking.reliability import CaseReliability
 from champion.ranking.stats import clopper_pearson_lower, percentile
 from champion.ranking.tally import ModelTally
 from champion.records import ModelRun, Trial
@@ -28,8 +33,10 @@ class RankingRules:
     output_kind: str = "text"
     #: case id → gold polarity ("PASS"/"FAIL") for grading suites, else empty.
     polarity: dict[str, str] = field(default_factory=dict)
-    #: case id → expected answer, for failed-case reports.
+    #: case id → expected answer, for failed-case reports (in suite order).
     expected: dict[str, Any] = field(default_factory=dict)
+    #: Service-level ceilings; a model over one is disqualified.
+    ceilings: Ceilings = field(default_factory=Ceilings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +110,32 @@ class ModelRanking:
     notes: tuple[str, ...] = ()
     #: Memory the model took, when known.
     memory_mb: float | None = None
+    #: Percentile bootstrap 95% interval of the median latency, resampling cases.
+    latency_median_ci95: tuple[float, float] | None = None
+    #: Per case: repeats run and passed (pass^k), and whether it was flaky.
+    case_reliability: tuple[CaseReliability, ...] = ()
+    #: Clopper–Pearson lower bound counting cases (all repeats passed) as the trials.
+    pass_rate_lower95_cases: float | None = None
+    #: For PASS/FAIL suites: true/false accepts, true/false rejects, no verdict.
+    confusion: dict[str, int] | None = None
+    #: ``cost_usd`` per trial.
+    cost_per_case_usd: float | None = None
+    #: Why the model did not qualify: the pass-rate rule, ceilings it broke.
+    disqualified_because: tuple[str, ...] = ()
+    #: Comparison with the next qualified model in the order.
+    vs_next: PairComparison | None = None
+    #: On the Pareto frontier of (pass-rate bound, median latency, cost per case).
+    pareto: bool = False
 
     @property
     def qualified(self) -> bool:
         """Champion, runner-up or qualified."""
         return self.status in ("champion", "runner-up", "qualified")
+
+    @property
+    def flaky_cases(self) -> list[str]:
+        """Cases this model both passed and failed."""
+        return [case.id for case in self.case_reliability if case.flaky]
 
     @property
     def speed_score(self) -> float | None:
@@ -147,6 +175,16 @@ class Ranking:
         """The second fastest qualified model."""
         return next((m.model for m in self.models if m.status == "runner-up"), None)
 
+    @property
+    def comparisons(self) -> list[PairComparison]:
+        """Each qualified model against the next one, in rank order."""
+        return [m.vs_next for m in self.models if m.vs_next is not None]
+
+    @property
+    def pareto_frontier(self) -> list[str]:
+        """Models on the Pareto frontier, in rank order."""
+        return [m.model for m in self.models if m.pareto]
+
 
 def tally(trials: Iterable[Trial], rules: RankingRules) -> dict[str, ModelTally]:
     """One pass over the trials: model id → its tally."""
@@ -161,24 +199,48 @@ def tally(trials: Iterable[Trial], rules: RankingRules) -> dict[str, ModelTally]
 
 
 def rank(models: Sequence[ModelRun], trials: Iterable[Trial], rules: RankingRules) -> Ranking:
-    """Qualify every model and order them: qualified by median latency, then the rest."""
+    """Qualify every model and order them: qualified by speed, then the rest.
+
+    Qualified models are ordered by median latency, except that two
+    neighbours whose difference is a tie (not significantly slower, or by
+    less than the margin) are ordered by p90 latency, then cost. A model the
+    strategy stopped before it ran its whole plan comes after those that
+    did, and is never champion or runner-up.
+    """
     tallies = tally(trials, rules)
-    lines = [_summarise(run, tallies.get(run.model) or ModelTally(), rules) for run in models]
+    empty = ModelTally()
+    lines = [_summarise(run, tallies.get(run.model) or empty, rules) for run in models]
+    by_model = {line.model: line for line in lines}
+
+    def entry(line: ModelRanking) -> SpeedEntry:
+        return SpeedEntry(line.model, tallies.get(line.model) or empty, line.cost_per_case_usd)
+
+    qualified = [line for line in lines if line.status == "qualified"]
+    speed, comparisons = speed_order([
+        [entry(line) for line in qualified if line.stopped is None],
+        [entry(line) for line in qualified if line.stopped is not None]])
 
     def order(line: ModelRanking) -> tuple[int, float, float]:
         median = line.latency_ms.median if line.latency_ms else float("inf")
-        group = 0 if line.status == "qualified" else 1 if line.status == "disqualified" else 2
-        return (group, median if group == 0 else -line.pass_rate, median)
+        group = 1 if line.status == "disqualified" else 2
+        return (group, -line.pass_rate, median)
 
-    ordered = sorted(lines, key=order)
+    ordered = [by_model[model] for model in speed] + sorted(
+        (line for line in lines if line.status != "qualified"), key=order)
+    on_frontier = frontier([
+        ParetoPoint(line.model, line.pass_rate_lower95, line.latency_ms.median,
+                    line.cost_per_case_usd)
+        for line in lines if line.latency_ms is not None and line.status != "error"])
     final = []
     for index, line in enumerate(ordered):
         status: Status = line.status
-        if status == "qualified" and index == 0:
+        if status == "qualified" and line.stopped is None and index == 0:
             status = "champion"
-        elif status == "qualified" and index == 1:
+        elif status == "qualified" and line.stopped is None and index == 1:
             status = "runner-up"
-        final.append(replace(line, rank=index + 1, status=status))
+        final.append(replace(line, rank=index + 1, status=status,
+                             vs_next=comparisons.get(line.model),
+                             pareto=line.model in on_frontier))
     return Ranking(tuple(final))
 
 
@@ -186,9 +248,17 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
     total, passes = counts.trials, counts.passes
     pass_rate = passes / total if total else 0.0
     never_ran = run.error is not None or total == 0 or not counts.answered
+    cost = _cost(run, counts)
+    json_valid_rate = (counts.parsed_ok / total
+                       if rules.output_kind == "json" and total else None)
+    extra = details(counts, polarity=rules.polarity, case_order=rules.expected,
+                    cost_usd=cost, json_valid_rate=json_valid_rate, ceilings=rules.ceilings)
+    because = list(extra.ceiling_reasons)
+    if pass_rate < rules.min_pass_rate:
+        because.insert(0, f"pass rate {pass_rate:.1%} under the {rules.min_pass_rate:.0%} rule")
     if never_ran:
         status: Status = "error"
-    elif pass_rate >= rules.min_pass_rate:
+    elif not because:
         status = "qualified"
     else:
         status = "disqualified"
@@ -205,10 +275,9 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
         ttft_ms_median=percentile(ttfts, 50) if ttfts else None,
         output_tokens_per_s=counts.tokens_per_s(),
         cold_start_ms=run.cold_start_ms,
-        cost_usd=_cost(run, counts),
+        cost_usd=cost,
         failed_cases=_failed_cases(counts, rules),
-        json_valid_rate=(counts.parsed_ok / total
-                         if rules.output_kind == "json" and total else None),
+        json_valid_rate=json_valid_rate,
         field_accuracy=({name: counts.field_passes[name] / total
                          for name in sorted(counts.field_passes)}
                         if counts.fields_seen and total else None),
@@ -217,6 +286,10 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
         ttfot_ms_median=percentile(ttfots, 50) if ttfots else None,
         price=_price(run), key=run.key, stopped=run.stopped, notes=tuple(run.notes),
         memory_mb=run.memory_mb,
+        latency_median_ci95=extra.latency_median_ci95, case_reliability=extra.cases,
+        pass_rate_lower95_cases=extra.pass_rate_lower95_cases, confusion=extra.confusion,
+        cost_per_case_usd=extra.cost_per_case_usd,
+        disqualified_because=() if never_ran else tuple(because),
     )
 
 

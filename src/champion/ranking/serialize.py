@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from champion.ranking.compare import PairComparison
 from champion.ranking.rank import FailedCase, LatencyStats, ModelRanking
+from champion.ranking.reliability import CaseReliability
 
-__all__ = ["model_from_json", "model_to_json"]
+__all__ = ["comparison_to_json", "model_from_json", "model_to_json"]
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -55,10 +57,42 @@ def model_to_json(line: ModelRanking) -> dict[str, Any]:
         "stopped": line.stopped,
         "notes": list(line.notes),
         "memory_mb": _round(line.memory_mb, 1),
+        "latency_median_ci95_ms": None if line.latency_median_ci95 is None else [
+            _round(line.latency_median_ci95[0]), _round(line.latency_median_ci95[1])],
+        "pass_rate_lower95_cases": _round(line.pass_rate_lower95_cases, 4),
+        "case_reliability": [
+            {"id": c.id, "trials": c.trials, "passes": c.passes,
+             "pass_share": _round(c.pass_share, 4), "all_passed": c.all_passed,
+             "flaky": c.flaky} for c in line.case_reliability],
+        "flaky_cases": line.flaky_cases,
+        "confusion": line.confusion,
+        "cost_per_case_usd": _round(line.cost_per_case_usd, 10),
+        "disqualified_because": list(line.disqualified_because),
+        "vs_next": None if line.vs_next is None else comparison_to_json(line.vs_next),
+        "pareto": line.pareto,
     }
     if line.error is not None:
         data["error"] = line.error
     return data
+
+
+def comparison_to_json(pair: PairComparison) -> dict[str, Any]:
+    """A comparison of two adjacent qualified models."""
+    return {"model": pair.ahead, "next": pair.behind, "ratio": _round(pair.ratio, 4),
+            "p_value": None if pair.p_value is None else float(f"{pair.p_value:.4g}"),
+            "cases": pair.cases, "tie": pair.tie, "decided_by": pair.decided_by}
+
+
+def _comparison_from_json(data: dict[str, Any] | None) -> PairComparison | None:
+    if not data:
+        return None
+    return PairComparison(ahead=data["model"], behind=data["next"], ratio=data["ratio"],
+                          p_value=data.get("p_value"), cases=data.get("cases", 0),
+                          tie=data["tie"], decided_by=data.get("decided_by", "latency"))
+
+
+def _pair(values: list[float] | None) -> tuple[float, float] | None:
+    return None if not values else (float(values[0]), float(values[1]))
 
 
 def model_from_json(data: dict[str, Any]) -> ModelRanking:
@@ -89,4 +123,13 @@ def model_from_json(data: dict[str, Any]) -> ModelRanking:
         stopped=data.get("stopped"),
         notes=tuple(data.get("notes") or ()),
         memory_mb=data.get("memory_mb"),
+        latency_median_ci95=_pair(data.get("latency_median_ci95_ms")),
+        pass_rate_lower95_cases=data.get("pass_rate_lower95_cases"),
+        case_reliability=tuple(CaseReliability(c["id"], c["trials"], c["passes"])
+                               for c in data.get("case_reliability") or ()),
+        confusion=data.get("confusion"),
+        cost_per_case_usd=data.get("cost_per_case_usd"),
+        disqualified_because=tuple(data.get("disqualified_because") or ()),
+        vs_next=_comparison_from_json(data.get("vs_next")),
+        pareto=bool(data.get("pareto", False)),
     )

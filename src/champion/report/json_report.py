@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from champion.ranking.serialize import model_to_json
+from champion.ranking.serialize import comparison_to_json, model_to_json
 from champion.results import RunResult
 
 __all__ = ["run_to_json", "write_json"]
@@ -32,6 +32,8 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "suite_fingerprint": result.suite_fingerprint or None,
         "lanes": result.lanes,
+        "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
+        "pareto_frontier": result.ranking.pareto_frontier,
     }
 
 

@@ -44,6 +44,66 @@ def _prices(ranking: tuple[ModelRanking, ...]) -> list[str]:
     return lines
 
 
+def _comparisons(qualified: list[ModelRanking]) -> list[str]:
+    """How each qualified model compares with the next: faster, or a tie and why."""
+    pairs = [m.vs_next for m in qualified if m.vs_next is not None]
+    if not pairs:
+        return []
+    out = ["", "## Is it really faster?", "",
+           "Each qualified model against the next, paired by case (one-sided Wilcoxon"
+           " signed-rank test on per-case log latency). Faster means p < 0.05 and more than"
+           " 10% slower per case; anything less is a tie, broken by p90 latency, then cost.",
+           "", "| Model | Next | Next is slower by | p | Verdict |", "|---|---|---|---|---|"]
+    for pair in pairs:
+        p_value = "—" if pair.p_value is None else f"{pair.p_value:.2g}"
+        verdict = "faster" if not pair.tie else f"tie, ordered by {pair.decided_by}"
+        out.append(f"| {md_cell(pair.ahead)} | {md_cell(pair.behind)} | ×{pair.ratio:.2f} |"
+                   f" {p_value} | {verdict} |")
+    return out
+
+
+def _reliability(qualified: list[ModelRanking]) -> list[str]:
+    """Median intervals, pass-rate bounds by trial and by case, flaky cases."""
+    out = ["", "## How sure", "",
+           "| Model | Median (95% interval, cases resampled) | Pass rate ≥ (95%, trials) |"
+           " Pass rate ≥ (95%, cases) | Flaky cases |", "|---|---|---|---|---|"]
+    for m in qualified:
+        interval = m.latency_median_ci95
+        median = _ms(m.latency_ms.median if m.latency_ms else None)
+        spread = f" ({_ms(interval[0])} – {_ms(interval[1])})" if interval else ""
+        flaky = ", ".join(md_cell(c) for c in m.flaky_cases) or "none"
+        out.append(f"| {md_cell(m.model)} | {median}{spread} | {m.pass_rate_lower95:.1%} |"
+                   f" {_number(m.pass_rate_lower95_cases, '{:.1%}')} | {flaky} |")
+    return out
+
+
+def _pareto(ranking: tuple[ModelRanking, ...]) -> list[str]:
+    frontier = [m for m in ranking if m.pareto]
+    if not frontier:
+        return []
+    out = ["## Pareto frontier", "",
+           "Models no other model beats on every one of pass-rate lower bound, median"
+           " latency and cost per case (cost counts only where both are priced).", "",
+           "| Model | Status | Pass rate ≥ (95%) | Median | Cost per case (USD) |",
+           "|---|---|---|---|---|"]
+    for m in sorted(frontier, key=lambda m: m.latency_ms.median if m.latency_ms else 0.0):
+        out.append(f"| {md_cell(m.model)} | {m.status} | {m.pass_rate_lower95:.1%} |"
+                   f" {_ms(m.latency_ms.median if m.latency_ms else None)} |"
+                   f" {_number(m.cost_per_case_usd, '{:.6f}')} |")
+    return [*out, ""]
+
+
+def _confusion(m: ModelRanking) -> list[str]:
+    c = m.confusion
+    if not c:
+        return []
+    return ["| | Answered PASS | Answered FAIL |", "|---|---|---|",
+            f"| Should PASS | {c['true_accepts']} | {c['false_rejects']} (too strict) |",
+            f"| Should FAIL | {c['false_accepts']} (too lenient) | {c['true_rejects']} |",
+            "", *([f"No verdict (error or unparseable): {c['no_verdict']}.", ""]
+                  if c.get("no_verdict") else [])]
+
+
 def render_markdown(result: RunResult, items: int = 100) -> str:
     """The whole report. ``items`` sizes the production-viability estimate."""
     ranking = result.ranking.models
@@ -86,6 +146,12 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         out.append("")
         out.append("Speed score = 1000 / average latency in seconds.")
         out += _prices(ranking)
+        out += _comparisons(qualified)
+        out += _reliability(qualified)
+        held = [m for m in qualified if m.stopped]
+        if held:
+            out += ["", "Stopped early by the strategy: " + "; ".join(
+                f"{md_cell(m.model)} ({md_cell(m.stopped)})" for m in held) + "."]
     else:
         out.append("No model qualified.")
     out += ["", "## Failed to qualify", ""]
@@ -98,6 +164,15 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         out.append("")
         if m.error:
             out += [f"Error: {md_cell(m.error, 300)}", ""]
+        if m.disqualified_because:
+            out += ["Disqualified: " + "; ".join(md_cell(r) for r in m.disqualified_because)
+                    + ".", ""]
+        if m.stopped:
+            out += [f"Stopped early: {md_cell(m.stopped)}.", ""]
+        if m.flaky_cases:
+            out += ["Flaky (passed and failed the same case): "
+                    + ", ".join(md_cell(c) for c in m.flaky_cases) + ".", ""]
+        out += _confusion(m)
         if lat is not None:
             out += [f"Average latency {_ms(lat.mean)}, median {_ms(lat.median)}.", ""]
         if m.json_valid_rate is not None:
@@ -111,6 +186,7 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                 out.append(f"| {md_cell(f.id)} | {md_cell(f.expected)} | {md_cell(f.got)} |"
                            f" {f.failures}/{f.trials} |")
             out.append("")
+    out += _pareto(ranking)
     out += ["## Per-case results", ""]
     models = [line.model for line in ranking]
     out += ["| Case | " + " | ".join(md_cell(name) for name in models) + " |",
