@@ -16,6 +16,7 @@ import uvicorn
 from starlette.testclient import TestClient
 
 from champion import Candidate, load_suite, run_suite
+from champion.registry import Registry
 from champion.report import render_html
 from champion.store import Store
 from champion.web.dashboard import create_dashboard
@@ -122,6 +123,8 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Filled:
         _model("fast-model", [["love|great", "positive"], [".", "negative"]], 1),
         _model("steady-model", [[".", "positive"]], 3)], repeats=2, db=url)
     assert (first.champion, second.champion) == ("fast-model", "flip-model")
+    with Store(url) as store:
+        Registry(store).promote(TASK, stage="prod")
     report = folder / "report.html"
     report.write_text(render_html(second), encoding="utf-8")
     return Filled(url, first.run_id, second.run_id, other.run_id, report)
@@ -158,7 +161,10 @@ def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Fil
     page.goto(served + "/")
     tasks = page.locator("table.tasks a.task")
     assert sorted(tasks.all_inner_texts()) == ["review-sentiment", TASK]
-    assert "flip-model" in page.locator("table.tasks tr", has_text=TASK).inner_text()
+    row = page.locator("table.tasks tr", has_text=TASK)
+    assert "flip-model" in row.locator("td").nth(1).inner_text()
+    assert row.locator(".stage").inner_text().split() == ["PROD", "flip-model", "→",
+                                                          "steady-model"]
     _shot(page, "dashboard-overview.png")
 
     page.click(f"a.task:text-is('{TASK}')")
@@ -231,6 +237,9 @@ def test_json_endpoints(served: str, filled: Filled) -> None:
         latest = {t["task"]: t["latest"] for t in tasks}
         assert latest[TASK]["champion"] == "flip-model"
         assert latest[TASK]["champion_changed"] is True
+        registered = {t["task"]: t["registered"] for t in tasks}
+        assert registered[TASK]["prod"]["champion"]["id"] == "flip-model"
+        assert registered["review-sentiment"] == {}
 
         history = client.get(f"/api/tasks/{TASK}").json()
         assert [r["run_id"] for r in history["runs"]] == [filled.first, filled.second]

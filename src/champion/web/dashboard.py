@@ -6,7 +6,10 @@ and suite text are escaped by the templates (autoescaping) and by the charts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -75,7 +78,8 @@ def _row_json(row: RunRow) -> dict[str, Any]:
             "status": row.status, "champion": row.champion, "runner_up": row.runner_up,
             "champion_median_ms": row.champion_median_ms,
             "champion_pass_rate": row.champion_pass_rate, "calls": row.calls,
-            "champion_changed": row.champion_changed, "suite_changed": row.suite_changed}
+            "champion_changed": row.champion_changed, "suite_changed": row.suite_changed,
+            "identity_changes": list(row.identity_changes)}
 
 
 def _entry_json(entry: Any) -> dict[str, Any]:
@@ -139,14 +143,53 @@ def _diff_json(diff: RunDiff) -> dict[str, Any]:
 
 # -- the application -------------------------------------------------------------
 
+class _Responses:
+    """Rendered responses, reused while what they show is unchanged (same stamp)."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[Any, bytes, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, stamp: Any, render: Callable[[], Response]) -> Response:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+        if item is not None and item[0] == stamp:
+            return Response(item[1], media_type=item[2])
+        response = render()
+        with self._lock:
+            self._items[key] = (stamp, bytes(response.body), response.media_type)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return response
+
+
+def _key(request: Request) -> str:
+    return f"{request.url.path}?{request.url.query}"
+
+
 class _Dashboard:
     def __init__(self, store: Store) -> None:
         self.runs = RunCache(store)
+        self.responses = _Responses()
         self.env: Environment = environment(PackageLoader("champion.web", "templates"))
         self.env.globals.update(href=_href, stages=STAGES)
 
     def page(self, template: str, **context: Any) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(template).render(**context))
+
+    def across_runs(self, request: Request, render: Callable[[], Response]) -> Response:
+        """A page over many runs, re-rendered when runs or promotions change."""
+        return self.responses.get(_key(request), self.runs.store_stamp(), render)
+
+    def of_runs(self, request: Request, run_ids: list[str | None],
+                render: Callable[[], Response]) -> Response:
+        """A page over given runs, re-rendered when one of them changes."""
+        stamp = tuple(self.runs.stamp(run_id) for run_id in run_ids if run_id)
+        return self.responses.get(_key(request), stamp, render)
 
     # data shared by a page and its JSON twin
 
@@ -180,9 +223,13 @@ class _Dashboard:
     # pages
 
     def overview(self, request: Request) -> Response:
-        return self.page("overview.html", tasks=self.runs.overview())
+        return self.across_runs(request, lambda: self.page(
+            "overview.html", tasks=self.runs.overview()))
 
     def task(self, request: Request) -> Response:
+        return self.across_runs(request, lambda: self._task_page(request))
+
+    def _task_page(self, request: Request) -> Response:
         task = request.path_params["task"]
         rows, latest, registered = self._task(task)
         points = [TrendPoint(label=r.started_at.strftime("%m-%d %H:%M"),
@@ -198,7 +245,11 @@ class _Dashboard:
                          charts=charts(latest) if latest else None)
 
     def run(self, request: Request) -> Response:
-        view = self.runs.view(request.path_params["run_id"])
+        run_id = request.path_params["run_id"]
+        return self.of_runs(request, [run_id], lambda: self._run_page(request, run_id))
+
+    def _run_page(self, request: Request, run_id: str) -> Response:
+        view = self.runs.view(run_id)
         items = _items(request)
         siblings = self.runs.runs(view.result.task)
         return self.page("run.html", view=view, run=view.result, charts=charts(view),
@@ -206,11 +257,18 @@ class _Dashboard:
                          pairwise=pairwise_rows(view), siblings=siblings)
 
     def side_by_side(self, request: Request) -> Response:
+        return self.of_runs(request, [request.path_params["run_id"]],
+                            lambda: self._side_by_side_page(request))
+
+    def _side_by_side_page(self, request: Request) -> Response:
         view, first, second = self._pair(request, request.path_params["run_id"])
         return self.page("side_by_side.html", view=view, run=view.result, first=first,
                          second=second)
 
     def compare(self, request: Request) -> Response:
+        return self.across_runs(request, lambda: self._compare_page(request))
+
+    def _compare_page(self, request: Request) -> Response:
         diff = self._diff(request)
         return self.page("compare.html", diff=diff,
                          runs=self.runs.runs(diff.head.result.task))
@@ -218,9 +276,13 @@ class _Dashboard:
     # JSON
 
     def api_tasks(self, request: Request) -> Response:
-        return JSONResponse({"tasks": [_task_json(row) for row in self.runs.overview()]})
+        return self.across_runs(request, lambda: JSONResponse(
+            {"tasks": [_task_json(row) for row in self.runs.overview()]}))
 
     def api_task(self, request: Request) -> Response:
+        return self.across_runs(request, lambda: self._api_task(request))
+
+    def _api_task(self, request: Request) -> Response:
         task = request.path_params["task"]
         rows, latest, registered = self._task(task)
         return JSONResponse({
@@ -229,11 +291,19 @@ class _Dashboard:
             "latest": latest.data if latest else None})
 
     def api_run(self, request: Request) -> Response:
-        view = self.runs.view(request.path_params["run_id"])
+        run_id = request.path_params["run_id"]
+        return self.of_runs(request, [run_id], lambda: self._api_run(run_id))
+
+    def _api_run(self, run_id: str) -> Response:
+        view = self.runs.view(run_id)
         return JSONResponse({**view.data, "case_order": view.case_order,
                              "cells": _cells_json(view)})
 
     def api_side_by_side(self, request: Request) -> Response:
+        return self.of_runs(request, [request.path_params["run_id"]],
+                            lambda: self._api_side_by_side(request))
+
+    def _api_side_by_side(self, request: Request) -> Response:
         view, first, second = self._pair(request, request.path_params["run_id"])
         lines = {m.line.model: m for m in (first, second)}
         return JSONResponse({
@@ -242,7 +312,9 @@ class _Dashboard:
             "cells": _cells_json(view, [first, second], outputs=True)})
 
     def api_compare(self, request: Request) -> Response:
-        return JSONResponse(_diff_json(self._diff(request)))
+        return self.of_runs(request, [request.query_params.get("base"),
+                                      request.query_params.get("head")],
+                            lambda: JSONResponse(_diff_json(self._diff(request))))
 
 
 def _items(request: Request) -> int:
@@ -261,9 +333,26 @@ def _not_found(env: Environment, request: Request, exc: Exception) -> Response:
                         status_code=status)
 
 
+def _warm(app: _Dashboard) -> None:
+    """Read what the first pages need before anyone asks (best effort)."""
+    try:
+        for row in app.runs.overview():
+            if row.latest is not None:
+                app.runs.view(row.latest.run_id)
+    except Exception:  # a store that fails here fails again, visibly, on the request
+        return
+
+
 def create_dashboard(store: Store, token: str | None) -> Starlette:
     """The dashboard over ``store``; with a ``token`` every request must bear it."""
     app = _Dashboard(store)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        threading.Thread(target=_warm, args=(app,), name="champion-dashboard-warm",
+                         daemon=True).start()
+        yield
+
     handler: Callable[[Request, Exception], Response] = partial(_not_found, app.env)
     routes = [
         Route("/", app.overview),
@@ -281,5 +370,5 @@ def create_dashboard(store: Store, token: str | None) -> Starlette:
     middleware = [Middleware(_SecurityHeaders)]
     if token:
         middleware.insert(0, Middleware(BearerTokenMiddleware, token=token))
-    return Starlette(routes=routes, middleware=middleware,
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                      exception_handlers={InputError: handler, HTTPException: handler})

@@ -42,6 +42,8 @@ class RunRow:
     champion_pass_rate: float | None
     champion_changed: bool
     suite_changed: bool
+    #: Models whose identity (digest, weights) changed under the same name in this run.
+    identity_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,10 @@ class TaskRow:
     runs: int
     latest: RunRow | None
     registered: dict[str, Any]
+
+
+def _bucket() -> int:
+    return int(time.monotonic() // RUNNING_TTL_S)
 
 
 class RunCache:
@@ -66,13 +72,23 @@ class RunCache:
 
     # -- one run ----------------------------------------------------------
 
-    def _stamp(self, run_id: str) -> tuple[Any, ...]:
-        """What changes when a run changes: status, finish time and call count."""
+    def stamp(self, run_id: str) -> tuple[Any, ...]:
+        """What changes when a run changes: status, finish time and call count.
+
+        Raises:
+            InputError: no such run.
+        """
         summary = getattr(self.store, "run_summary", None)
         if summary is None:
-            return ()
+            return (run_id, _bucket())
         row = summary(run_id)
-        return (row.status, row.finished_at, row.calls)
+        return (run_id, row.status, row.finished_at, row.calls)
+
+    def store_stamp(self) -> tuple[Any, ...]:
+        """Changes when a run is added or the registry changes, and every few seconds
+        (a run's status and figures change in place while it runs)."""
+        version = getattr(self.store, "registry_version", None)
+        return (tuple(self.store.run_ids()), version() if version else None, _bucket())
 
     def view(self, run_id: str) -> RunView:
         """The run's view, built from its trials at most once while it is unchanged.
@@ -80,7 +96,7 @@ class RunCache:
         Raises:
             InputError: no such run.
         """
-        stamp = self._stamp(run_id)
+        stamp = self.stamp(run_id)
         cached = self._fresh(run_id, stamp)
         if cached is not None:
             return cached
@@ -109,9 +125,6 @@ class RunCache:
             return None
         if view.result.status == "running" and time.monotonic() - built > RUNNING_TTL_S:
             return None
-        if not stamp and view.result.status != "complete" \
-                and time.monotonic() - built > RUNNING_TTL_S:
-            return None
         return view
 
     # -- many runs --------------------------------------------------------
@@ -125,6 +138,25 @@ class RunCache:
 
     def runs(self, task: str) -> list[RunRow]:
         """Every run of a task, oldest first, with its champion's median and pass rate."""
+        try:
+            history = importlib.import_module("champion.registry.history")
+        except ImportError:
+            history = None
+        if history is not None and hasattr(history, "task_history"):
+            try:
+                runs = history.task_history(self.store, task).runs
+            except InputError:
+                return []
+            return [RunRow(
+                run_id=r.run_id, task=task, started_at=r.started_at, status=r.status,
+                champion=r.champion.id if r.champion else None,
+                runner_up=r.runner_up.id if r.runner_up else None, calls=r.calls,
+                suite_fingerprint=r.suite_fingerprint,
+                champion_median_ms=r.champion.median_ms if r.champion else None,
+                champion_pass_rate=r.champion.pass_rate if r.champion else None,
+                champion_changed=r.champion_changed, suite_changed=r.suite_changed,
+                identity_changes=tuple(f"{c.model}: {c.before} → {c.after}"
+                                       for c in r.identity_changes)) for r in runs]
         summaries = getattr(self.store, "run_summaries", None)
         lines = getattr(self.store, "ranking_lines", None)
         if summaries is None or lines is None:
