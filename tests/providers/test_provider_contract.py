@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -242,7 +243,7 @@ def test_a_mock_server_counts_what_it_was_asked() -> None:
 
 
 def test_unapplied_settings_reach_the_run_and_applied_ones_reach_the_server(
-        tmp_path: Any, db_url: str) -> None:
+        tmp_path: Path, db_url: str) -> None:
     from champion import load_suite, run_suite
     from champion.testing import OllamaModel, OllamaProtocolServer
 
@@ -268,3 +269,32 @@ def test_unapplied_settings_reach_the_run_and_applied_ones_reach_the_server(
     assert notes["l"] == ["parameter 'best_of' is not applied by the ollama provider"]
     assert chats and all(body["options"]["top_k"] == 7 for body in chats)
     assert sent and not any("temprature" in body or "top_k" in body for body in sent)
+
+
+class _GoesOn(LoopbackServer):
+    """A complete answer, then lines that never stop."""
+
+    async def handle(self, request: Request, respond: Responder) -> None:
+        if request.path.endswith("/models"):
+            await respond.json(404, {})
+            return
+        await respond.start_stream("text/event-stream")
+        await respond.chunk(b'data: {"choices": [{"delta": {"content": "billing"},'
+                            b' "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+        while True:
+            await respond.chunk(b": still here\n\n")
+            await asyncio.sleep(0.001)
+
+
+def test_a_server_that_goes_on_after_the_answer_is_left_behind() -> None:
+    async def call(provider: OpenAIProvider) -> str:
+        try:
+            async with asyncio.timeout(5):
+                return (await provider.generate(GenerateRequest(ASK))).text
+        finally:
+            await provider.aclose()
+
+    with _GoesOn() as server:
+        text = asyncio.run(call(OpenAIProvider(Candidate(
+            provider="openai", model="m", base_url=f"{server.base_url}/v1"))))
+    assert text == "billing"

@@ -38,6 +38,7 @@ from champion.providers.base import (
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.http import METADATA_BYTES, HttpOptions, HttpProvider, read_capped
 from champion.providers.stream import (
+    DRAIN_LINES,
     LineReader,
     StreamedAnswer,
     decode_event,
@@ -191,10 +192,16 @@ class OllamaProvider(HttpProvider):
         latency: int | None = None
         start = time.perf_counter_ns()
         answer = StreamedAnswer(start, self.options.max_answer_chars)
+        drained = 0
         async with self.stream("POST", "/api/chat", body) as response:
             async for line in LineReader(response, answer):
-                if latency is not None or not line.strip():
-                    continue  # after the done object: drain, so the connection is reused
+                if latency is not None:  # after the done object: drain, so the connection
+                    drained += 1         # is reused; a server that goes on is dropped
+                    if drained > DRAIN_LINES:
+                        break
+                    continue
+                if not line.strip():
+                    continue
                 event = decode_event(line, "NDJSON line")
                 message = event.get("message")
                 if message is not None:

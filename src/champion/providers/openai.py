@@ -37,6 +37,7 @@ from champion.providers.http import HttpOptions, HttpProvider
 from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
 from champion.providers.stream import (
+    DRAIN_LINES,
     LineReader,
     StreamedAnswer,
     decode_event,
@@ -189,9 +190,15 @@ class OpenAIProvider(HttpProvider):
     async def _read_events(self, response: httpx.Response, state: _Stream) -> int:
         """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
         end: int | None = None
+        drained = 0
         async for line in LineReader(response, state.answer):
-            if end is not None or not line.startswith("data:"):
-                continue  # after [DONE]: drain, so the connection can be reused
+            if end is not None:  # after [DONE]: drain, so the connection can be reused
+                drained += 1
+                if drained > DRAIN_LINES:
+                    break  # a server that goes on after [DONE]: drop the connection
+                continue
+            if not line.startswith("data:"):
+                continue
             data = line[5:].strip()
             if data == "[DONE]":
                 end = time.perf_counter_ns() - state.answer.start_ns

@@ -24,8 +24,11 @@ from champion.errors import AnswerTooLarge, ProviderProtocolError, ProviderUnava
 from champion.providers.reasoning import AnswerTracker, split_reasoning
 from champion.secrets import redact
 
-__all__ = ["LineReader", "StreamedAnswer", "decode_event", "optional_int", "optional_str"]
+__all__ = ["DRAIN_LINES", "LineReader", "StreamedAnswer", "decode_event", "optional_int",
+           "optional_str"]
 
+#: Lines read after the end of an answer before the connection is dropped instead.
+DRAIN_LINES = 64
 # Room for the JSON around one event's text, whose escapes (\uXXXX) may take
 # six characters per character of text.
 _LINE_SLACK = 65_536
