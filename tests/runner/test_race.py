@@ -7,14 +7,20 @@ models served over HTTP through ``run_suite`` with both strategies.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from champion import Candidate, RunConfig, run_suite
+from champion.report import run_to_json
 from champion.runner.strategies.full import FullStrategy
 from champion.runner.strategies.race import RaceStrategy
 from champion.runner.strategy import Outcome, RunPlan, Strategy, strategy_class
+from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 
 CASES = tuple(f"C{i}" for i in range(8))
 
@@ -226,3 +232,60 @@ def test_replaying_the_same_outcome_twice_counts_it_once(replay_twice: bool) -> 
         race.observe(first)
     remaining = race.trials_for("fast")
     assert ("C0", 0) not in remaining and len(remaining) == len(CASES) - 1
+
+
+# --- end to end: scripted models over HTTP, full grid against race ------------
+
+E2E_SUITE = """\
+task: race-e2e
+prompt: {user: "Item {n}: answer ok."}
+output: {kind: label, labels: [ok, no]}
+params: {max_tokens: 4, timeout_s: 30}
+cases: [{id: T0, vars: {n: 0}, expected: ok}, {id: T1, vars: {n: 1}, expected: ok},
+        {id: T2, vars: {n: 2}, expected: ok}, {id: T3, vars: {n: 3}, expected: ok},
+        {id: T4, vars: {n: 4}, expected: ok}, {id: T5, vars: {n: 5}, expected: ok}]
+"""
+
+E2E_MODELS = {
+    "fast": ScriptedModel(delay_ms=10),
+    "second": ScriptedModel(delay_ms=20),
+    "flaky": ScriptedModel(delay_ms=6, flaky=[("Item 3:", "no", 2)]),  # wrong every 2nd ask
+    "wrong": ScriptedModel(delay_ms=3, rules=[("Item [24]:", "no")]),
+    **{f"slow{i}": ScriptedModel(delay_ms=40 + 5 * i) for i in range(8)},
+}
+
+
+def _run_on_fresh_servers(suite: Path, strategy: str, db: str) -> tuple[Any, dict[str, int]]:
+    """Run the suite on the scripted models, two per server; chat requests per model."""
+    names = list(E2E_MODELS)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(ScriptedServerProcess(
+            {name: E2E_MODELS[name] for name in names[i::6]})) for i in range(6)]
+        candidates = [Candidate(id=name, provider="openai", model=name,
+                                base_url=servers[i % 6].openai_url)
+                      for i, name in enumerate(names)]
+        result = run_suite(str(suite), candidates, db=db,
+                           config=RunConfig(strategy=strategy, repeats=5, seed=5))
+        calls = {name: count for server in servers for name, count in server.stats().items()}
+    return result, calls
+
+
+def test_race_over_http_names_the_same_pair_with_a_fraction_of_the_calls(
+        tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(E2E_SUITE)
+    full, full_calls = _run_on_fresh_servers(suite, "full", f"sqlite:///{tmp_path}/full.db")
+    race, race_calls = _run_on_fresh_servers(suite, "race", f"sqlite:///{tmp_path}/race.db")
+    assert (full.champion, full.runner_up) == ("fast", "second")
+    assert (race.champion, race.runner_up) == (full.champion, full.runner_up)
+    assert sum(race_calls.values()) <= 0.4 * sum(full_calls.values())
+    document = run_to_json(race)
+    stopped = {m["model"]: m["stopped"] for m in document["models"]}
+    assert stopped["fast"] is None and stopped["second"] is None
+    assert stopped["wrong"] is not None and stopped["wrong"].startswith("failed T")
+    assert stopped["flaky"] == "failed T3 in batch 2"
+    assert all(stopped[f"slow{i}"].startswith("slower than runner-up: ×") for i in range(8))
+    by_model = {m["model"]: m for m in run_to_json(full)["models"]}
+    assert by_model["flaky"]["flaky_cases"] == ["T3"]
+    assert by_model["flaky"]["status"] == "disqualified"
+    assert by_model["fast"]["vs_next"]["next"] == "second"
