@@ -144,27 +144,49 @@ def _diff_json(diff: RunDiff) -> dict[str, Any]:
 # -- the application -------------------------------------------------------------
 
 class _Responses:
-    """Rendered responses, reused while what they show is unchanged (same stamp)."""
+    """Rendered responses, reused while what they show is unchanged (same stamp).
+
+    One request renders a stale page while the others asking for it wait and
+    reuse its result.
+    """
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
         self._items: OrderedDict[str, tuple[Any, bytes, str | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self._rendering: dict[str, threading.Lock] = {}
 
-    def get(self, key: str, stamp: Any, render: Callable[[], Response]) -> Response:
+    def _hit(self, key: str, stamp: Any) -> Response | None:
         with self._lock:
             item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-        if item is not None and item[0] == stamp:
-            return Response(item[1], media_type=item[2])
-        response = render()
-        with self._lock:
-            self._items[key] = (stamp, bytes(response.body), response.media_type)
+            if item is None or item[0] != stamp:
+                return None
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return response
+        return Response(item[1], media_type=item[2])
+
+    def get(self, key: str, stamp: Any, render: Callable[[], Response]) -> Response:
+        hit = self._hit(key, stamp)
+        if hit is not None:
+            return hit
+        with self._lock:
+            rendering = self._rendering.setdefault(key, threading.Lock())
+        with rendering:
+            hit = self._hit(key, stamp)
+            if hit is not None:
+                return hit
+            try:
+                response = render()
+            except Exception:
+                with self._lock:  # nothing to reuse: forget the key
+                    self._rendering.pop(key, None)
+                raise
+            with self._lock:
+                self._items[key] = (stamp, bytes(response.body), response.media_type)
+                self._items.move_to_end(key)
+                while len(self._items) > self.size:
+                    evicted, _item = self._items.popitem(last=False)
+                    self._rendering.pop(evicted, None)
+            return response
 
 
 def _key(request: Request) -> str:

@@ -24,6 +24,8 @@ __all__ = ["RunCache", "RunRow", "TaskRow"]
 
 #: Seconds a running run's view is trusted before it is rebuilt.
 RUNNING_TTL_S = 2.0
+#: Seconds pages across runs are trusted when no run is known to be running.
+LONG_TTL_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,8 @@ class TaskRow:
     registered: dict[str, Any]
 
 
-def _bucket() -> int:
-    return int(time.monotonic() // RUNNING_TTL_S)
+def _bucket(seconds: float = RUNNING_TTL_S) -> int:
+    return int(time.monotonic() // seconds)
 
 
 class RunCache:
@@ -85,10 +87,17 @@ class RunCache:
         return (run_id, row.status, row.finished_at, row.calls)
 
     def store_stamp(self) -> tuple[Any, ...]:
-        """Changes when a run is added or the registry changes, and every few seconds
-        (a run's status and figures change in place while it runs)."""
+        """Changes when a run is added, the newest run changes or the registry changes.
+
+        While the newest run is running it also changes every few seconds; an
+        older run resumed in place shows within half a minute.
+        """
+        ids = tuple(self.store.run_ids())
         version = getattr(self.store, "registry_version", None)
-        return (tuple(self.store.run_ids()), version() if version else None, _bucket())
+        newest = self.stamp(ids[-1]) if ids else ()
+        running = len(newest) > 1 and newest[1] == "running"
+        return (ids, version() if version else None, newest,
+                _bucket() if running else _bucket(LONG_TTL_S))
 
     def view(self, run_id: str) -> RunView:
         """The run's view, built from its trials at most once while it is unchanged.
