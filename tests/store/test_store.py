@@ -169,3 +169,19 @@ def test_leaderboard_counts_trials_beside_the_ranking(any_db: str) -> None:
     assert [(r.model, r.key, r.rank, r.trials, r.passes, r.errors) for r in board] == [
         ("a", "test/a", 1, 2, 2, 0), ("b", "test/b", 2, 1, 0, 1)]
     assert board[0].mean_latency_ms == pytest.approx(15.0)
+
+
+def test_the_default_database_is_created_under_dot_champion(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CHAMPION_DB", raising=False)
+    Store().close()
+    assert (tmp_path / ".champion" / "champion.db").is_file()
+
+
+def test_an_unreachable_database_is_a_store_error_without_its_password() -> None:
+    from champion.errors import StoreError
+
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql+psycopg://user:s3cretpw@127.0.0.1:1/none?connect_timeout=2")
+    assert "s3cretpw" not in str(caught.value) and "cannot open database" in str(caught.value)
