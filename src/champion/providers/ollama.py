@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import aclosing
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -193,8 +194,9 @@ class OllamaProvider(HttpProvider):
         start = time.perf_counter_ns()
         answer = StreamedAnswer(start, self.options.max_answer_chars)
         drained = 0
-        async with self.stream("POST", "/api/chat", body) as response:
-            async for line in LineReader(response, answer):
+        async with self.stream("POST", "/api/chat", body) as response, \
+                aclosing(LineReader(response, answer)) as lines:
+            async for line in lines:
                 if latency is not None:  # after the done object: drain, so the connection
                     drained += 1         # is reused; a server that goes on is dropped
                     if drained > DRAIN_LINES:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import aclosing
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -191,20 +192,21 @@ class OpenAIProvider(HttpProvider):
         """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
         end: int | None = None
         drained = 0
-        async for line in LineReader(response, state.answer):
-            if end is not None:  # after [DONE]: drain, so the connection can be reused
-                drained += 1
-                if drained > DRAIN_LINES:
-                    break  # a server that goes on after [DONE]: drop the connection
-                continue
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                end = time.perf_counter_ns() - state.answer.start_ns
-                state.done = True
-                continue
-            self._take(decode_event(data, "event in stream"), state)
+        async with aclosing(LineReader(response, state.answer)) as lines:
+            async for line in lines:
+                if end is not None:  # after [DONE]: drain, so the connection can be reused
+                    drained += 1
+                    if drained > DRAIN_LINES:
+                        break  # a server that goes on after [DONE]: drop the connection
+                    continue
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    end = time.perf_counter_ns() - state.answer.start_ns
+                    state.done = True
+                    continue
+                self._take(decode_event(data, "event in stream"), state)
         if end is None:
             end = time.perf_counter_ns() - state.answer.start_ns
         if not state.done and state.finish is None:

@@ -155,6 +155,12 @@ class LineReader:
     def __aiter__(self) -> LineReader:
         return self
 
+    async def aclose(self) -> None:
+        """Close the body iterator (for ``contextlib.aclosing``), read to the end or not."""
+        close = getattr(self._chunks, "aclose", None)
+        if close is not None:
+            await close()
+
     async def __anext__(self) -> str:
         while not self._ready:
             if self._done:
