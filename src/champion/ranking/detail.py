@@ -22,14 +22,14 @@ from champion.ranking.reliability import CaseReliability, case_reliability
 from champion.ranking.stats import clopper_pearson_lower, percentile
 from champion.ranking.tally import ModelTally
 
-__all__ = ["ModelDetails", "SpeedEntry", "details", "frontier", "speed_order"]
+__all__ = ["ModelDetails", "SpeedEntry", "details", "frontier", "latency_interval",
+           "speed_order"]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelDetails:
     """The extra statistics of one ranking line."""
 
-    latency_median_ci95: tuple[float, float] | None
     cases: tuple[CaseReliability, ...]
     pass_rate_lower95_cases: float | None
     confusion: dict[str, int] | None
@@ -41,8 +41,6 @@ def details(counts: ModelTally, *, polarity: Mapping[str, str], case_order: Iter
             cost_usd: float | None, json_valid_rate: float | None,
             ceilings: Ceilings) -> ModelDetails:
     """Everything :class:`ModelDetails` holds, for one model's tally."""
-    per_case = [list(case.latencies) for case in counts.cases.values()]
-    interval = median_interval(per_case) if counts.latencies else None
     order = [case for case in case_order if case in counts.cases]
     listed = set(order)
     order += [case for case in counts.cases if case not in listed]
@@ -56,7 +54,6 @@ def details(counts: ModelTally, *, polarity: Mapping[str, str], case_order: Iter
         cost_per_case_usd=cost_per_case, json_valid_rate=json_valid_rate,
     ) if ceilings.any else []
     return ModelDetails(
-        latency_median_ci95=None if interval is None else (interval.low, interval.high),
         cases=cases,
         pass_rate_lower95_cases=(clopper_pearson_lower(sum(c.all_passed for c in cases),
                                                        len(cases)) if cases else None),
@@ -64,6 +61,14 @@ def details(counts: ModelTally, *, polarity: Mapping[str, str], case_order: Iter
         cost_per_case_usd=cost_per_case,
         ceiling_reasons=tuple(reasons),
     )
+
+
+def latency_interval(counts: ModelTally) -> tuple[float, float] | None:
+    """The bootstrap 95% interval of the median latency, resampling cases."""
+    if not counts.latencies:
+        return None
+    interval = median_interval([list(case.latencies) for case in counts.cases.values()])
+    return None if interval is None else (interval.low, interval.high)
 
 
 def _confusion(counts: ModelTally, polarity: Mapping[str, str]) -> dict[str, int]:

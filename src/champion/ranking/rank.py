@@ -12,7 +12,13 @@ from typing import Any, Literal
 
 from champion.ranking.ceilings import Ceilings
 from champion.ranking.compare import PairComparison
-from champion.ranking.detail import SpeedEntry, details, frontier, speed_order
+from champion.ranking.detail import (
+    SpeedEntry,
+    details,
+    frontier,
+    latency_interval,
+    speed_order,
+)
 from champion.ranking.pareto import ParetoPoint
 from champion.ranking.reliability import CaseReliability
 from champion.ranking.stats import clopper_pearson_lower, percentile
@@ -110,7 +116,8 @@ class ModelRanking:
     notes: tuple[str, ...] = ()
     #: Memory the model took, when known.
     memory_mb: float | None = None
-    #: Percentile bootstrap 95% interval of the median latency, resampling cases.
+    #: Percentile bootstrap 95% interval of the median latency, resampling cases
+    #: (qualified models only).
     latency_median_ci95: tuple[float, float] | None = None
     #: Per case: repeats run and passed (pass^k), and whether it was flaky.
     case_reliability: tuple[CaseReliability, ...] = ()
@@ -286,7 +293,8 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
         ttfot_ms_median=percentile(ttfots, 50) if ttfots else None,
         price=_price(run), key=run.key, stopped=run.stopped, notes=tuple(run.notes),
         memory_mb=run.memory_mb,
-        latency_median_ci95=extra.latency_median_ci95, case_reliability=extra.cases,
+        latency_median_ci95=latency_interval(counts) if status == "qualified" else None,
+        case_reliability=extra.cases,
         pass_rate_lower95_cases=extra.pass_rate_lower95_cases, confusion=extra.confusion,
         cost_per_case_usd=extra.cost_per_case_usd,
         disqualified_because=() if never_ran else tuple(because),
