@@ -15,8 +15,8 @@ from champion.report.svg import Box, Dot, box_plot, format_ms, scatter
 from champion.report.view import ModelView, RunView, build_view
 from champion.results import RunResult
 
-__all__ = ["charts", "environment", "json_script", "model_extras", "render_html",
-           "render_view", "viability"]
+__all__ = ["charts", "environment", "json_script", "model_extras", "pairwise_rows",
+           "render_html", "render_view", "statistics_table", "viability"]
 
 
 def json_script(data: Any) -> Markup:
@@ -76,7 +76,7 @@ def environment(extra: BaseLoader | None = None) -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(ms=format_ms, pct=_pct, num=_num, usd=_usd, when=_when, text=_text,
                        json_script=json_script)
-    env.globals.update(model_extras=model_extras)
+    env.globals.update(model_extras=model_extras, statistics_table=statistics_table)
     return env
 
 
@@ -163,10 +163,13 @@ def model_extras(model: ModelView) -> list[tuple[str, str]]:
     """Further statistics the ranking may carry, as (label, text); absent ones are skipped."""
     line = model.line
     extras: list[tuple[str, str]] = []
-    text = _interval(_first(line, ("median_interval", "median_ci", "median_ci95",
-                                   "latency_median_ci")))
+    text = _interval(_first(line, ("latency_median_ci95", "median_interval", "median_ci",
+                                   "median_ci95")))
     if text:
         extras.append(("median, 95% bootstrap interval", text))
+    by_cases = getattr(line, "pass_rate_lower95_cases", None)
+    if isinstance(by_cases, (int, float)):
+        extras.append(("pass rate ≥ at 95%, counting cases", f"{by_cases:.1%}"))
     cases = _first(line, ("case_reliability", "reliability", "cases", "pass_k_cases"))
     if isinstance(cases, (list, tuple)) and cases and hasattr(cases[0], "passes"):
         held = sum(1 for c in cases if getattr(c, "all_passed", False))
@@ -190,6 +193,17 @@ def model_extras(model: ModelView) -> list[tuple[str, str]]:
     if isinstance(notes, (list, tuple)) and notes:
         extras.append(("notes", "; ".join(str(n) for n in notes)))
     return extras
+
+
+def statistics_table(view: RunView) -> tuple[list[str], list[tuple[ModelView, dict[str, str]]]]:
+    """The further statistics as a table: column labels, then each model with its cells."""
+    labels: list[str] = []
+    rows = []
+    for m in view.models:
+        cells = dict(model_extras(m))
+        labels += [label for label in cells if label not in labels]
+        rows.append((m, cells))
+    return labels, [(m, cells) for m, cells in rows if cells]
 
 
 def pairwise_rows(view: RunView) -> list[dict[str, Any]]:

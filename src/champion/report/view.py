@@ -203,16 +203,29 @@ def pareto_frontier(models: list[ModelView]) -> set[str]:
     return frontier
 
 
+def _cost_per_case(line: ModelRanking, answered: int) -> float | None:
+    stored = getattr(line, "cost_per_case_usd", None)
+    if isinstance(stored, (int, float)):
+        return float(stored)
+    return line.cost_usd / answered if line.cost_usd is not None and answered > 0 else None
+
+
 def _stored_frontier(result: RunResult) -> set[str] | None:
-    """A frontier computed by the ranking itself, when it offers one."""
+    """A frontier computed by the ranking itself, when it offers one.
+
+    Never empty when any model answered, so an empty one is a ranking that did
+    not compute it (stored before it could).
+    """
     for name in ("pareto", "pareto_frontier", "frontier"):
         value = getattr(result.ranking, name, None)
         if value is None:
             continue
         try:
-            return {str(getattr(item, "model", item)) for item in value}
+            names = {str(getattr(item, "model", item)) for item in value}
         except TypeError:
             continue
+        if names:
+            return names
     return None
 
 
@@ -235,8 +248,7 @@ def build_view(result: RunResult) -> RunView:
         quartiles = ((percentile(values, 25), percentile(values, 75)) if values else None)
         models.append(ModelView(
             line=line, run=runs.get(line.model), points=_thin(values), quartiles=quartiles,
-            cost_per_case=(line.cost_usd / answered
-                           if line.cost_usd is not None and answered > 0 else None),
+            cost_per_case=_cost_per_case(line, answered),
         ))
     frontier = _stored_frontier(result)
     if frontier is None:
