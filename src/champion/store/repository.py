@@ -29,7 +29,7 @@ from champion.store.engine import open_engine, redact, run_write
 from champion.store.migrations import upgrade
 from champion.store.promotions import PromotionQueries
 from champion.store.queries import RunQueries
-from champion.store.rows import model_from_row, model_to_row, trial_from_row, trial_to_row, utc
+from champion.store.rows import model_from_row, model_to_row, trial_to_row, utc
 
 __all__ = ["DEFAULT_DB", "Store", "StoredTrials", "database_url"]
 
@@ -39,6 +39,8 @@ CHUNK = 1000
 _TRIAL_COLUMNS = frozenset(schema.trials.c.keys())
 _MODEL_COLUMNS = frozenset(schema.run_models.c.keys())
 _TRIAL_KEY = ("run_id", "model", "case_id", "batch")
+#: The trials columns in the order of Trial's fields, so a row builds a Trial positionally.
+_TRIAL_SELECT = [schema.trials.c[name] for name in Trial.__dataclass_fields__]
 
 
 def database_url(url: str | None = None) -> str:
@@ -201,17 +203,21 @@ class Store(RunQueries, PromotionQueries):
         table = schema.trials
         last = -1
         while True:
-            query = (select(table).where(table.c.run_id == run_id, table.c.id > last)
+            query = (select(table.c.id, *_TRIAL_SELECT)
+                     .where(table.c.run_id == run_id, table.c.id > last)
                      .order_by(table.c.id).limit(CHUNK))
             if model is not None:
                 query = query.where(table.c.model == model)
             with self.engine.connect() as connection:
-                rows = connection.execute(query).mappings().all()
+                rows = connection.execute(query).all()
             for row in rows:
-                yield trial_from_row(row)
+                found = Trial(*row[1:])
+                if found.started_at is not None and found.started_at.tzinfo is None:
+                    found.started_at = found.started_at.replace(tzinfo=UTC)
+                yield found
             if len(rows) < CHUNK:
                 return
-            last = rows[-1]["id"]
+            last = rows[-1][0]
 
     def count_trials(self, run_id: str) -> int:
         """How many trials a run has stored."""

@@ -87,13 +87,6 @@ def utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def trial_from_row(row: Mapping[Any, Any]) -> Trial:
-    """A Trial from a ``trials`` row."""
-    values = {name: row[name] for name in row if name in _TRIAL_FIELDS}
-    values["started_at"] = utc(values.get("started_at"))
-    return Trial(**values)
-
-
 def trial_to_row(run_id: str, trial: Trial, columns: frozenset[str]) -> dict[str, Any]:
     """A ``trials`` row from a Trial."""
     row = {name: getattr(trial, name) for name in _TRIAL_FIELDS if name in columns}
