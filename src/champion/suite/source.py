@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.reader import ReaderError
 
@@ -83,6 +82,14 @@ class DocumentSyntaxError(DocumentError):
 
 # ---------------------------------------------------------------- YAML loader
 
+class _LongInteger:
+    """Stands for an integer too long to convert; refused with its location."""
+
+
+_LONG_INTEGER = _LongInteger()
+_DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*")
+
+
 class SuiteYamlLoader(yaml.SafeLoader):
     """A safe YAML loader for champion's files.
 
@@ -104,7 +111,7 @@ class SuiteYamlLoader(yaml.SafeLoader):
             mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             problem = (f"nesting deeper than {MAX_DEPTH} levels" if self._depth > MAX_DEPTH
                        else f"more than {MAX_VALUES} values")
-            raise ComposerError(None, None, problem, mark)
+            raise DocumentError(problem, mark.line + 1)
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -113,6 +120,9 @@ class SuiteYamlLoader(yaml.SafeLoader):
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         """Construct one value; a malformed tagged scalar (``!!int abc``) is a YAML error."""
+        if (node.tag == _YAML_TAG + "int" and isinstance(node.value, str)
+                and len(node.value) > MAX_INT_DIGITS + 1 and _DECIMAL.fullmatch(node.value)):
+            return _LONG_INTEGER  # refused with its key path once the document is built
         try:
             return super().construct_object(node, deep)
         except (ValueError, TypeError, AttributeError, OverflowError):
@@ -260,8 +270,9 @@ def _decode(raw: bytes) -> str:
 # ---------------------------------------------------------------- YAML
 
 def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
-    loader = SuiteYamlLoader(text)
+    loader: SuiteYamlLoader | None = None
     try:
+        loader = SuiteYamlLoader(text)  # checks every character first
         root = loader.get_single_node()
         if root is None:
             return None, None
@@ -288,15 +299,14 @@ def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
         # it still means the text is not YAML it can read.
         raise DocumentSyntaxError(f"invalid YAML ({type(exc).__name__})", None) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _codepoint(character: object) -> str:
     if isinstance(character, str) and len(character) == 1:
-        return f"U+{ord(character):04X}"
-    if isinstance(character, int):
-        return f"0x{character:02x}"
-    return shown(character)
+        character = ord(character)
+    return f"U+{character:04X}" if isinstance(character, int) else shown(character)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -368,8 +378,9 @@ def _yaml_line_map(text: str) -> LineMap:
     """Lines of a JSON text, read as YAML (its superset); empty when YAML disagrees."""
     # Tabs cannot be raw inside JSON strings, and YAML is stricter about them
     # between tokens; a space keeps every line and column.
-    loader = SuiteYamlLoader(text.replace("\t", " "))
+    loader: SuiteYamlLoader | None = None
     try:
+        loader = SuiteYamlLoader(text.replace("\t", " "))
         root = loader.get_single_node()
         if root is None:
             return {}
@@ -379,17 +390,11 @@ def _yaml_line_map(text: str) -> LineMap:
             KeyError, RecursionError):
         return {}
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # ---------------------------------------------------------------- JSON
-
-class _LongInteger:
-    """Stands for a JSON integer too long to convert; refused with its location."""
-
-
-_LONG_INTEGER = _LongInteger()
-
 
 def _parse_int(text: str) -> int | _LongInteger:
     return _LONG_INTEGER if len(text) > MAX_INT_DIGITS + 1 else int(text)
