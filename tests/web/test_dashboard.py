@@ -175,6 +175,12 @@ def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Fil
     assert page.locator("svg.scatter circle.pt").count() == 4
     _shot(page, "dashboard-task.png")
 
+    page.locator("table.leaderboard a", has_text="steady-model").click()
+    page.wait_for_url(f"**/tasks/{TASK}/models/steady-model")
+    assert page.locator("svg.trend .pt").count() == 2
+    assert page.locator("tbody tr").count() == 2
+    page.go_back()
+
     page.locator(f"h2 a[href='/runs/{filled.second}']").click()
     page.wait_for_url(f"**/runs/{filled.second}")
     assert page.locator("svg.box-plot circle.pt").count() == 4 * 8 * 2
@@ -212,6 +218,7 @@ def test_hostile_output_is_inert_in_the_report_and_every_page(
         filled.report.as_uri(),
         served + "/",
         served + f"/tasks/{TASK}",
+        served + f"/tasks/{TASK}/models/hostile-model",
         served + f"/runs/{filled.first}",
         served + f"/runs/{filled.second}",
         served + f"/runs/{filled.second}/side-by-side?a=hostile-model&b=fast-model",
@@ -244,6 +251,11 @@ def test_json_endpoints(served: str, filled: Filled) -> None:
         history = client.get(f"/api/tasks/{TASK}").json()
         assert [r["run_id"] for r in history["runs"]] == [filled.first, filled.second]
         assert history["latest"]["run_id"] == filled.second
+
+        trend = client.get(f"/api/tasks/{TASK}/models/steady-model").json()
+        assert [p["run_id"] for p in trend["points"]] == [filled.first, filled.second]
+        assert trend["points"][1]["median_change_pct"] > 100  # 6 ms → 30 ms
+        assert client.get(f"/api/tasks/{TASK}/models/nobody").status_code == 404
 
         run = client.get(f"/api/runs/{filled.second}").json()
         assert len(run["cells"]) == 4 * 8

@@ -263,8 +263,27 @@ class _Dashboard:
                              changed=r.champion_changed, href=_href("runs", r.run_id))
                   for r in rows]
         return self.page("task.html", task=task, rows=rows, view=latest,
+                         model_href=lambda model: _href("tasks", task, "models", model),
                          registered=registered, trend=trend(points),
                          charts=charts(latest) if latest else None)
+
+    def model(self, request: Request) -> Response:
+        return self.across_runs(request, lambda: self._model_page(request))
+
+    def _model_page(self, request: Request) -> Response:
+        task, model = request.path_params["task"], request.path_params["model"]
+        found = self.runs.model_trend(task, model)
+        points, digest = [], None
+        for p in found.points:
+            changed = digest is not None and p.digest is not None and p.digest != digest
+            digest = p.digest or digest
+            points.append(TrendPoint(
+                label=p.started_at.strftime("%m-%d %H:%M"), value=p.median_ms,
+                note=f"{p.status}, rank {p.rank}, {p.pass_rate:.0%} correct"
+                + (" (model changed under its name)" if changed else ""),
+                changed=changed, href=_href("runs", p.run_id)))
+        return self.page("model.html", task=task, trend=found,
+                         chart=trend(points, title=f"{model} median latency"))
 
     def run(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
@@ -311,6 +330,20 @@ class _Dashboard:
             "task": task, "runs": [_row_json(r) for r in rows],
             "registered": {stage: _entry_json(e) for stage, e in registered.items()},
             "latest": latest.data if latest else None})
+
+    def api_model(self, request: Request) -> Response:
+        return self.across_runs(request, lambda: self._api_model(request))
+
+    def _api_model(self, request: Request) -> Response:
+        found = self.runs.model_trend(request.path_params["task"], request.path_params["model"])
+        return JSONResponse({
+            "task": found.task, "model": found.model, "key": found.key,
+            "points": [{"run_id": p.run_id, "started_at": p.started_at.isoformat(),
+                        "status": p.status, "rank": p.rank, "median_ms": p.median_ms,
+                        "p90_ms": p.p90_ms, "pass_rate": p.pass_rate, "trials": p.trials,
+                        "median_change_pct": p.median_change_pct,
+                        "suite_changed": p.suite_changed, "digest": p.digest}
+                       for p in found.points]})
 
     def api_run(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
@@ -379,11 +412,13 @@ def create_dashboard(store: Store, token: str | None) -> Starlette:
     routes = [
         Route("/", app.overview),
         Route("/tasks/{task}", app.task),
+        Route("/tasks/{task}/models/{model:path}", app.model),
         Route("/runs/{run_id}", app.run),
         Route("/runs/{run_id}/side-by-side", app.side_by_side),
         Route("/compare", app.compare),
         Route("/api/tasks", app.api_tasks),
         Route("/api/tasks/{task}", app.api_task),
+        Route("/api/tasks/{task}/models/{model:path}", app.api_model),
         Route("/api/runs/{run_id}", app.api_run),
         Route("/api/runs/{run_id}/side-by-side", app.api_side_by_side),
         Route("/api/compare", app.api_compare),

@@ -2,13 +2,12 @@
 
 A run's view (aggregates over its trials) is built once and kept while the run
 is unchanged: a finished run never changes, a running one is looked at again
-after a few seconds. Summaries across runs come from the store's own
-run-level queries, which read no trials.
+after a few seconds. History across runs comes from the registry's history,
+which reads run summaries and ranking lines, never trials.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections import OrderedDict
@@ -16,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from champion.errors import ChampionError, InputError
+from champion.errors import InputError
+from champion.registry import Registry
+from champion.registry.history import ModelTrend, model_trend, task_history
 from champion.report.view import RunView, build_view
 from champion.store import Store
 
@@ -80,10 +81,7 @@ class RunCache:
         Raises:
             InputError: no such run.
         """
-        summary = getattr(self.store, "run_summary", None)
-        if summary is None:
-            return (run_id, _bucket())
-        row = summary(run_id)
+        row = self.store.run_summary(run_id)
         return (run_id, row.status, row.finished_at, row.calls)
 
     def store_stamp(self) -> tuple[Any, ...]:
@@ -93,10 +91,9 @@ class RunCache:
         older run resumed in place shows within half a minute.
         """
         ids = tuple(self.store.run_ids())
-        version = getattr(self.store, "registry_version", None)
         newest = self.stamp(ids[-1]) if ids else ()
         running = len(newest) > 1 and newest[1] == "running"
-        return (ids, version() if version else None, newest,
+        return (ids, self.store.registry_version(), newest,
                 _bucket() if running else _bucket(LONG_TTL_S))
 
     def view(self, run_id: str) -> RunView:
@@ -140,70 +137,32 @@ class RunCache:
 
     def tasks(self) -> list[str]:
         """Every task with a run."""
-        method = getattr(self.store, "tasks", None)
-        if method is not None:
-            return list(method())
-        return sorted({self.view(run_id).result.task for run_id in self.store.run_ids()})
+        return self.store.tasks()
 
     def runs(self, task: str) -> list[RunRow]:
-        """Every run of a task, oldest first, with its champion's median and pass rate."""
+        """Every run of a task, oldest first, with its champion's figures and what changed."""
         try:
-            history = importlib.import_module("champion.registry.history")
-        except ImportError:
-            history = None
-        if history is not None and hasattr(history, "task_history"):
-            try:
-                runs = history.task_history(self.store, task).runs
-            except InputError:
-                return []
-            return [RunRow(
-                run_id=r.run_id, task=task, started_at=r.started_at, status=r.status,
-                champion=r.champion.id if r.champion else None,
-                runner_up=r.runner_up.id if r.runner_up else None, calls=r.calls,
-                suite_fingerprint=r.suite_fingerprint,
-                champion_median_ms=r.champion.median_ms if r.champion else None,
-                champion_pass_rate=r.champion.pass_rate if r.champion else None,
-                champion_changed=r.champion_changed, suite_changed=r.suite_changed,
-                identity_changes=tuple(f"{c.model}: {c.before} → {c.after}"
-                                       for c in r.identity_changes)) for r in runs]
-        summaries = getattr(self.store, "run_summaries", None)
-        lines = getattr(self.store, "ranking_lines", None)
-        if summaries is None or lines is None:
-            return self._runs_from_views(task)
-        champions = lines(task, statuses=["champion"])
-        rows: list[RunRow] = []
-        for summary in summaries(task):
-            line = next(iter(champions.get(summary.run_id, [])), None)
-            rows.append(self._row(
-                rows[-1] if rows else None, summary.run_id, summary.task, summary.started_at,
-                summary.status, summary.champion, summary.runner_up, summary.calls,
-                summary.suite_fingerprint,
-                line.latency_ms.median if line is not None and line.latency_ms else None,
-                line.pass_rate if line is not None else None))
-        return rows
+            runs = task_history(self.store, task).runs
+        except InputError:
+            return []
+        return [RunRow(
+            run_id=r.run_id, task=task, started_at=r.started_at, status=r.status,
+            champion=r.champion.id if r.champion else None,
+            runner_up=r.runner_up.id if r.runner_up else None, calls=r.calls,
+            suite_fingerprint=r.suite_fingerprint,
+            champion_median_ms=r.champion.median_ms if r.champion else None,
+            champion_pass_rate=r.champion.pass_rate if r.champion else None,
+            champion_changed=r.champion_changed, suite_changed=r.suite_changed,
+            identity_changes=tuple(f"{c.model}: {c.before} → {c.after}"
+                                   for c in r.identity_changes)) for r in runs]
 
-    def _runs_from_views(self, task: str) -> list[RunRow]:
-        rows: list[RunRow] = []
-        for run_id in self.store.run_ids(task):
-            s = self.view(run_id).summary
-            rows.append(self._row(rows[-1] if rows else None, s.run_id, s.task, s.started_at,
-                                  s.status, s.champion, s.runner_up, s.calls,
-                                  s.suite_fingerprint, s.champion_median_ms,
-                                  s.champion_pass_rate))
-        return rows
+    def model_trend(self, task: str, model: str) -> ModelTrend:
+        """One model's figures over the runs of a task.
 
-    @staticmethod
-    def _row(previous: RunRow | None, run_id: str, task: str, started_at: datetime,
-             status: str, champion: str | None, runner_up: str | None, calls: int,
-             fingerprint: str, median: float | None, pass_rate: float | None) -> RunRow:
-        return RunRow(
-            run_id=run_id, task=task, started_at=started_at, status=status,
-            champion=champion, runner_up=runner_up, calls=calls,
-            suite_fingerprint=fingerprint, champion_median_ms=median,
-            champion_pass_rate=pass_rate,
-            champion_changed=previous is not None and previous.champion != champion,
-            suite_changed=previous is not None and bool(fingerprint)
-            and bool(previous.suite_fingerprint) and previous.suite_fingerprint != fingerprint)
+        Raises:
+            InputError: the model never ran on the task.
+        """
+        return model_trend(self.store, task, model)
 
     def overview(self) -> list[TaskRow]:
         """Every task with its latest run and its registered champions per stage."""
@@ -216,20 +175,10 @@ class RunCache:
         return rows
 
     def registered(self) -> dict[str, dict[str, Any]]:
-        """task → stage → registry entry, when the registry is available."""
-        try:
-            module = importlib.import_module("champion.registry")
-        except ImportError:
-            return {}
-        registry = getattr(module, "Registry", None)
-        if registry is None:
-            return {}
+        """task → stage → registry entry."""
         entries: dict[str, dict[str, Any]] = {}
-        try:
-            for entry in registry(self.store).entries():
-                entries.setdefault(entry.task, {})[entry.stage] = entry
-        except ChampionError:
-            return {}
+        for entry in Registry(self.store).entries():
+            entries.setdefault(entry.task, {})[entry.stage] = entry
         return entries
 
     def run_of_task(self, run_id: str, task: str) -> RunView:
