@@ -153,6 +153,7 @@ def main() -> None:
     paths = {
         "overview": "/",
         "task": f"/tasks/{task_name}",
+        "model": f"/tasks/{task_name}/models/{models[0]}",
         "run": f"/runs/{latest}",
         "side-by-side": f"/runs/{latest}/side-by-side?a={models[0]}&b={models[-1]}",
         "compare": f"/compare?base={previous}&head={latest}",
