@@ -59,8 +59,9 @@ NDJSON_EVENTS: list[Any] = [
      "prompt_eval_duration": 2_000_000, "eval_count": 2, "eval_duration": 5_000_000},
 ]
 
-JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**12),
-                 st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=4),
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**12), st.integers(),
+                 st.sampled_from([10**400, -(2**63), 2**64]), st.floats(),
+                 st.text(max_size=4),
                  st.lists(st.integers(0, 3), max_size=2),
                  st.dictionaries(st.sampled_from(["content", "x"]), st.integers(), max_size=1))
 BAD_BYTES = [b"\xff", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]

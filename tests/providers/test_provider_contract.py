@@ -298,3 +298,19 @@ def test_a_server_that_goes_on_after_the_answer_is_left_behind() -> None:
         text = asyncio.run(call(OpenAIProvider(Candidate(
             provider="openai", model="m", base_url=f"{server.base_url}/v1"))))
     assert text == "billing"
+
+
+def test_numbers_no_server_sends_are_protocol_errors_not_overflows() -> None:
+    from champion.errors import ProviderProtocolError
+    from champion.providers.ollama import OllamaProvider as Ollama
+    from champion.providers.stream import StreamedAnswer, decode_event
+
+    for data in ('{"a": NaN}', '{"a": 1e999}', '{"a": -Infinity}'):
+        with pytest.raises(ProviderProtocolError):
+            decode_event(data, "event")
+    final = {"done": True, "eval_count": 10**400, "eval_duration": 1}
+    with pytest.raises(ProviderProtocolError, match="eval_count is out of range"):
+        Ollama._completion(StreamedAnswer(0), final, 1)
+    final = {"done": True, "eval_count": "a", "eval_duration": 1}
+    with pytest.raises(ProviderProtocolError, match="eval_count is a str"):
+        Ollama._completion(StreamedAnswer(0), final, 1)

@@ -39,6 +39,7 @@ from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
 from champion.providers.stream import (
     DRAIN_LINES,
+    JSON,
     LineReader,
     StreamedAnswer,
     decode_event,
@@ -240,7 +241,7 @@ class OpenAIProvider(HttpProvider):
 
     def _read_whole(self, raw: bytes, state: _Stream) -> None:
         try:
-            answer = json.loads(raw)
+            answer = JSON.decode(raw.decode("utf-8"))
         except ValueError:
             raise ProviderProtocolError(
                 f"protocol: not a chat completion: {redact(repr(raw[:120]))}") from None
@@ -298,8 +299,8 @@ class OpenAIProvider(HttpProvider):
             reasoning_tokens=reasoning_tokens, tokens_estimated=estimated,
             finish_reason=state.finish,
             server_timings={"timings": timings, "usage": usage} if (timings or usage) else None,
-            server_tokens_per_s=(float(speed) if isinstance(speed, int | float)
-                                 and not isinstance(speed, bool) else None),
+            server_tokens_per_s=(float(speed) if type(speed) is float
+                                 or (type(speed) is int and speed < 2**63) else None),
         )
 
     def identity(self) -> ModelIdentity:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from champion.errors import AnswerTooLarge, ProviderProtocolError, ProviderUnava
 from champion.providers.reasoning import AnswerTracker, split_reasoning
 from champion.secrets import redact
 
-__all__ = ["DRAIN_LINES", "LineReader", "StreamedAnswer", "decode_event", "optional_int",
+__all__ = ["DRAIN_LINES", "JSON", "LineReader", "StreamedAnswer", "decode_event", "optional_int",
            "optional_str"]
 
 #: Lines read after the end of an answer before the connection is dropped instead.
@@ -39,10 +40,27 @@ def _preview(data: str | bytes) -> str:
     return redact(repr(data[:120]))
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return value
+
+
+#: Strict JSON: ``NaN``, ``Infinity`` and numbers too large for a float are refused.
+JSON = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+# Counts and durations beyond 64 bits are no server's; they would overflow a float.
+_INT_LIMIT = 2**63
+
+
 def decode_event(data: str, what: str) -> dict[str, Any]:
     """One JSON object of a stream; in-band ``error`` objects become provider errors."""
     try:
-        event = json.loads(data)
+        event = JSON.decode(data)
     except ValueError:
         raise ProviderProtocolError(f"protocol: invalid {what}: {_preview(data)}") from None
     if type(event) is not dict:
@@ -61,8 +79,10 @@ def optional_str(value: Any, what: str) -> str | None:
 
 def optional_int(value: Any, what: str) -> int | None:
     """``value`` when it is an integer (not a bool) or null; else a protocol error."""
-    if value is None or type(value) is int:
+    if value is None or (type(value) is int and -_INT_LIMIT < value < _INT_LIMIT):
         return value
+    if type(value) is int:
+        raise ProviderProtocolError(f"protocol: {what} is out of range")
     raise ProviderProtocolError(f"protocol: {what} is a {type(value).__name__},"
                                 " not an integer")
 
