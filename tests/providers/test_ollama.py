@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from champion import Candidate, RunConfig, load_suite, run_suite
 from champion.report import run_to_json
 from champion.store import Store
-from champion.testing import OllamaModel, OllamaProtocolServer
+from champion.testing import FAULTS, OllamaModel, OllamaProtocolServer, RawResponse
 from tests.conftest import run_cli
 from tests.providers.conftest import TRIAGE_RULES
 
@@ -146,36 +144,18 @@ def test_run_all_installed_models(triage_suite: Path, db_url: str, tmp_path: Pat
     assert lazy["status"] == "disqualified" and lazy["failed_cases"][0]["id"] == "C2"
 
 
-class FaultyOllama(OllamaProtocolServer):
+def faulty_ollama(fault: str) -> OllamaProtocolServer:
     """Ollama's protocol for tags and loading; chats fail in the given way."""
-
-    def __init__(self, fault: str) -> None:
-        super().__init__(models())
-        self.fault = fault
-
-    async def handle(self, request: Any, respond: Any) -> None:
-        body = request.json() or {}
-        if request.path != "/api/chat" or not body.get("messages"):
-            await super().handle(request, respond)
-            return
-        if self.fault == "error500":
-            await respond.json(500, {"error": "llama runner process has terminated"})
-        elif self.fault == "hang":
-            await asyncio.sleep(3600)
-        elif self.fault == "reset":
-            respond.reset()
-        elif self.fault == "garbage":
-            await respond.send(200, b"<html>502 Bad Gateway</html>", "text/html")
-        elif self.fault == "no_done":  # a stream cut before the final done object
-            await respond.start_stream("application/x-ndjson")
-            await respond.chunk(b'{"model":"qwen2.5:0.5b","message":{"role":"assistant",'
-                                b'"content":"bill"},"done":false}\n')
-            await respond.end_stream()
-        elif self.fault == "stream_error":  # Ollama reports mid-stream errors in-band
-            await respond.start_stream("application/x-ndjson")
-            await respond.chunk(b'{"error":"an error was encountered while running the'
-                                b' model"}\n')
-            await respond.end_stream()
+    if fault == "no_done":  # a stream cut before the final done object
+        return OllamaProtocolServer(models(), raw=RawResponse(
+            (b'{"model":"qwen2.5:0.5b","message":{"role":"assistant","content":"bill"},'
+             b'"done":false}\n',), content_type="application/x-ndjson"))
+    if fault == "stream_error":  # Ollama reports mid-stream errors in-band
+        return OllamaProtocolServer(models(), raw=RawResponse(
+            (b'{"error":"an error was encountered while running the model"}\n',),
+            content_type="application/x-ndjson"))
+    assert fault in FAULTS
+    return OllamaProtocolServer(models(), fault=fault)
 
 
 OLLAMA_FAULTS = {"error500": ("unavailable", "HTTP 500"), "hang": ("timeout", ""),
@@ -191,7 +171,7 @@ def test_a_failing_ollama_model_is_recorded_and_others_are_unaffected(
     suite = load_suite(triage_suite)
     suite = suite.model_copy(update={"params": suite.params.model_copy(
         update={"timeout_s": 0.5})})
-    with FaultyOllama(fault) as bad, OllamaProtocolServer(models()) as good:
+    with faulty_ollama(fault) as bad, OllamaProtocolServer(models()) as good:
         result = run_suite(suite, [
             Candidate(id="bad", provider="ollama", model="qwen2.5:0.5b", base_url=bad.base_url),
             Candidate(id="good", provider="ollama", model="qwen2.5:0.5b",

@@ -14,6 +14,7 @@ from champion.providers import Price
 from champion.report import render_markdown, run_to_json
 from champion.store import Store
 from champion.testing import MockOpenAIServer
+from champion.testing.openai_mock import Mode
 from tests.conftest import run_cli
 from tests.providers.conftest import triage_reply
 
@@ -60,15 +61,15 @@ def test_measured_latency_matches_a_fixed_60ms_delay(triage_suite: Path, db_url:
     assert abs(median - 60) <= 60 * 0.05 + 5, median
 
 
-FAULTS = ["error500", "hang", "reset", "garbage", "bad_json"]
+FAULTS: list[Mode] = ["error500", "hang", "reset", "garbage", "bad_json"]
 
 
 @pytest.mark.parametrize("mode", FAULTS)
 def test_a_failing_model_is_recorded_and_others_are_unaffected(
-        mode: str, triage_suite: Path, db_url: str) -> None:
+        mode: Mode, triage_suite: Path, db_url: str) -> None:
     suite = load_suite(triage_suite)
     with MockOpenAIServer(triage_reply, mode=mode) as bad, \
-            MockOpenAIServer(triage_reply) as good:  # type: ignore[arg-type]
+            MockOpenAIServer(triage_reply) as good:
         result = run_suite(suite.model_copy(update={"params": suite.params.model_copy(
             update={"timeout_s": 0.5})}), [openai("bad", bad), openai("good", good)],
             repeats=2, db=db_url, config=RunConfig(retry_backoff_s=0.01))
@@ -92,7 +93,7 @@ def test_transient_errors_are_retried_but_auth_errors_are_not(triage_suite: Path
                                                                db_url: str) -> None:
     suite = load_suite(triage_suite)
     with MockOpenAIServer(triage_reply, fail_first=2, fail_status=429) as limited, \
-            MockOpenAIServer(triage_reply, mode="error401") as auth:  # type: ignore[arg-type]
+            MockOpenAIServer(triage_reply, mode="error401") as auth:
         result = run_suite(suite, [openai("limited", limited), openai("auth", auth)],
                            repeats=1, db=db_url)
         # Warm-up and two trials, none retried; after a failed warm-up two more
