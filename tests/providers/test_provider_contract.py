@@ -308,7 +308,7 @@ def test_numbers_no_server_sends_are_protocol_errors_not_overflows() -> None:
     for data in ('{"a": NaN}', '{"a": 1e999}', '{"a": -Infinity}'):
         with pytest.raises(ProviderProtocolError):
             decode_event(data, "event")
-    final = {"done": True, "eval_count": 10**400, "eval_duration": 1}
+    final: dict[str, Any] = {"done": True, "eval_count": 10**400, "eval_duration": 1}
     with pytest.raises(ProviderProtocolError, match="eval_count is out of range"):
         Ollama._completion(StreamedAnswer(0), final, 1)
     final = {"done": True, "eval_count": "a", "eval_duration": 1}
