@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -312,19 +312,31 @@ def test_serve_refuses_a_public_host_without_a_token(filled: Filled) -> None:
 
 def test_a_run_is_read_from_the_store_once(filled: Filled) -> None:
     store = Store(filled.url)
-    loads: list[str] = []
-    original = store.load_run
+    reads: list[str] = []
+    iter_trials, count_trials = store.iter_trials, store.count_trials
 
-    def counting(run_id: str) -> Any:
-        loads.append(run_id)
-        return original(run_id)
+    def reading(run_id: str, model: str | None = None) -> Any:
+        reads.append(run_id)
+        return iter_trials(run_id, model)
 
-    store.load_run = counting  # type: ignore[method-assign]
+    def counting(run_id: str) -> int:
+        reads.append(f"count {run_id}")
+        return count_trials(run_id)
+
+    store.iter_trials = reading  # type: ignore[method-assign]
+    store.count_trials = counting  # type: ignore[method-assign]
     try:
         cache = RunCache(store)
         first = cache.view(filled.second)
         assert cache.view(filled.second) is first
         cache.runs(TASK)
-        assert loads == [filled.second]
+        cache.overview()
+        assert reads == [filled.second]
+        # A run that changed (here: more calls stored) is read again.
+        summary = store.run_summary
+        store.run_summary = lambda run_id: replace(  # type: ignore[method-assign]
+            summary(run_id), calls=summary(run_id).calls + 1)
+        assert cache.view(filled.second) is not first
+        assert reads == [filled.second, filled.second]
     finally:
         store.close()

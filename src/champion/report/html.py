@@ -43,6 +43,8 @@ def _usd(value: float | None) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return format_ms(seconds * 1000)
     if seconds < 60:
         return f"{seconds:.1f} s"
     if seconds < 3600:
