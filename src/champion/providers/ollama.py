@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from champion.errors import ProviderProtocolError, ProviderRejected, ProviderUnavailable
+from champion.errors import ProviderError, ProviderProtocolError, ProviderRejected
 from champion.providers.base import (
     Completion,
     GenerateRequest,
@@ -250,11 +250,9 @@ class OllamaProvider(HttpProvider):
                 async with self.stream("POST", "/api/chat", {
                         "model": self.candidate.model, "messages": [], "keep_alive": 0}
                         ) as response:
-                    await response.aread()
-            except ProviderUnavailable:
-                pass  # the server went away; nothing stays loaded then
-            except ProviderRejected:
-                pass
+                    await read_capped(response, METADATA_BYTES)
+            except ProviderError:
+                pass  # the server went away or is broken: unloading is best effort
 
     def identity(self) -> ModelIdentity:
         """Endpoint, model name and the digest from ``/api/tags``."""
