@@ -249,6 +249,13 @@ def test_a_directory_is_not_a_suite(tmp_path: Path) -> None:
     assert "not a file" in _refused(tmp_path).message
 
 
+def test_a_name_the_system_refuses_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / ("x" * 5000 + ".yaml")
+    assert "cannot read the file" in _refused(path).message
+    with pytest.raises(CandidateError, match="cannot read the file"):
+        load_models_file(path)
+
+
 # ---------------------------------------------------------------- cookbook
 
 def test_cookbook_errors_name_the_line_in_the_file(put: Writer) -> None:

@@ -131,6 +131,7 @@ def load_models_file(path: str | Path) -> list[Candidate]:
         DocumentError,
         clean_message,
         describe_path,
+        missing_file,
         read_document,
     )
 
@@ -140,8 +141,9 @@ def load_models_file(path: str | Path) -> list[Candidate]:
         where = f"{file}:{line}" if line is not None else str(file)
         return CandidateError(f"{where}: {clean_message(message)}")
 
-    if not file.is_file():
-        raise fail(None, "no such models file" if not file.exists() else "not a file")
+    problem = missing_file(file)
+    if problem is not None:
+        raise fail(None, problem.replace("no such file", "no such models file"))
     try:
         document = read_document(file)
     except DocumentError as exc:
@@ -160,9 +162,9 @@ def load_models_file(path: str | Path) -> list[Candidate]:
             line = document.line_of(("models", index, *loc))
             raise fail(line, f"models[{index}].{describe_path(loc)}: {error['msg']}") \
                 from None
-        problem = _unusable(candidate)
-        if problem is not None:
-            key, message = problem
+        unusable = _unusable(candidate)
+        if unusable is not None:
+            key, message = unusable
             raise fail(document.line_of(("models", index, key)),
                        f"models[{index}].{key}: {message}")
         candidates.append(candidate)

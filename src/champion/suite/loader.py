@@ -16,6 +16,7 @@ from champion.suite.source import (
     SourceDocument,
     clean_message,
     describe_path,
+    missing_file,
     read_document,
     read_text,
     shown,
@@ -47,8 +48,9 @@ def load_suite(path: str | Path, prompt_file: str | Path | None = None) -> Suite
 
 
 def _load(file: Path, prompt_file: str | Path | None) -> Suite:
-    if not file.is_file():
-        raise SuiteError(str(file), "no such file" if not file.exists() else "not a file")
+    problem = missing_file(file)
+    if problem is not None:
+        raise SuiteError(str(file), problem)
     try:
         document = read_document(file)
     except DocumentError as exc:
@@ -75,8 +77,9 @@ def _load(file: Path, prompt_file: str | Path | None) -> Suite:
 
 
 def _read_prompt_file(path: Path) -> Any:
-    if not path.is_file():
-        raise SuiteError(str(path), "no such prompt file")
+    problem = missing_file(path)
+    if problem is not None:
+        raise SuiteError(str(path), problem.replace("no such file", "no such prompt file"))
     try:
         if path.suffix.lower() in (".yaml", ".yml", ".json"):
             return read_document(path).data

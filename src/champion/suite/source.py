@@ -47,6 +47,7 @@ __all__ = [
     "SuiteYamlLoader",
     "clean_message",
     "describe_path",
+    "missing_file",
     "read_document",
     "read_text",
     "shown",
@@ -203,6 +204,16 @@ class SourceDocument:
     def relocated(self, data: Any, origin: Callable[[KeyPath], KeyPath]) -> SourceDocument:
         """The same file seen as ``data``; ``origin`` maps its key paths back to the file's."""
         return SourceDocument(self.path, data, lambda: self.lines, origin)
+
+
+def missing_file(path: Path) -> str | None:
+    """Why ``path`` is not a regular file that can be read, or None when it is."""
+    try:
+        if path.is_file():
+            return None
+        return "not a file" if path.exists() else "no such file"
+    except OSError as exc:  # a name too long, a folder that cannot be entered
+        return f"cannot read the file: {exc.strerror or exc}"
 
 
 def read_text(path: Path) -> str:
