@@ -16,10 +16,13 @@ import openai
 import pytest
 import uvicorn
 
+from champion import Store, run_suite
+from champion.registry.entries import Registry
 from champion.registry.router import Router, RouterConfig
 from champion.testing import MockOpenAIServer
 from champion.web.gateway import create_gateway
 from tests.router.fakes import TASK, FakeRegistry, candidate
+from tests.router.test_registry_end_to_end import suite, triage
 
 MESSAGES = [{"role": "system", "content": "Answer with one word."},
             {"role": "user", "content": "Ticket: I was charged twice"}]
@@ -29,7 +32,8 @@ class GatewayThread:
     """uvicorn serving an app on a free loopback port, in a thread."""
 
     def __init__(self, app: Any) -> None:
-        self.sock = socket.socket()
+        # IPPROTO_TCP, so that asyncio sets TCP_NODELAY on accepted connections.
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
@@ -227,3 +231,39 @@ def test_cli_refuses_a_public_bind_without_a_token(tmp_path: Any) -> None:
         capture_output=True, text=True, env=env, timeout=60, check=False)
     assert result.returncode == 2
     assert "CHAMPION_TOKEN" in result.stderr
+
+
+def test_cli_serves_a_promoted_task(db_url: str) -> None:
+    with MockOpenAIServer(triage) as fast, MockOpenAIServer(triage, delay_ms=20) as slow:
+        run_suite(suite(), [candidate("fast", fast), candidate("slow", slow)], repeats=1,
+                  db=db_url)
+        store = Store(db_url)
+        Registry(store).promote(TASK)
+        store.close()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port),
+             "--db", db_url], stderr=subprocess.PIPE, text=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(url + "/v1/models", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            gateway = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+            raw = gateway.chat.completions.with_raw_response.create(
+                model=f"task:{TASK}", messages=[{"role": "user", "content": "-"}],
+                extra_body={"champion": {"vars": {"ticket": "error 500 on login"}}})
+            assert raw.parse().choices[0].message.content == "technical"
+            assert raw.headers["x-champion-served-by"] == "fast"
+            assert fast.requests[-1].json()["messages"][-1]["content"] == (
+                "Ticket: error 500 on login")
+        finally:
+            process.terminate()
+            _out, err = process.communicate(timeout=10)
+        assert f"http://127.0.0.1:{port}/v1" in err

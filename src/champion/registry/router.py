@@ -446,13 +446,9 @@ class Router:
 
 
 def _registry_over(store: Store) -> RegistryReader:
-    import importlib
+    from champion.registry.entries import Registry
 
-    package = importlib.import_module("champion.registry")
-    registry_class = getattr(package, "Registry", None) or \
-        importlib.import_module("champion.registry.entries").Registry
-    reader: RegistryReader = registry_class(store)
-    return reader
+    return Registry(store)
 
 
 def _build(suite: Suite, vars: Mapping[str, Any] | None,
