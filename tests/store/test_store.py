@@ -185,3 +185,13 @@ def test_an_unreachable_database_is_a_store_error_without_its_password() -> None
     with pytest.raises(StoreError) as caught:
         Store("postgresql+psycopg://user:s3cretpw@127.0.0.1:1/none?connect_timeout=2")
     assert "s3cretpw" not in str(caught.value) and "cannot open database" in str(caught.value)
+
+
+def test_databases_without_on_conflict_also_skip_stored_keys(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Store, "_insert_trials", lambda self: None)
+    with Store(f"sqlite:///{tmp_path / 'plain.db'}") as store:
+        _stored_run(store)
+        store.add_trials("r1", [trial("a", "C1", 0)])
+        store.add_trials("r1", [trial("a", "C1", 0), trial("a", "C2", 0), trial("a", "C2", 0)])
+        assert store.trial_keys("r1") == {("a", "C1", 0), ("a", "C2", 0)}

@@ -126,8 +126,22 @@ class Store(RunQueries, PromotionQueries):
             return
 
         def work(connection: Connection) -> None:
-            for start in range(0, len(rows), CHUNK):
-                connection.execute(self._insert_trials(), rows[start:start + CHUNK])
+            statement = self._insert_trials()
+            pending = rows
+            if statement is None:  # no ON CONFLICT here: leave out the keys already stored
+                table = schema.trials
+                stored = set(connection.execute(
+                    select(table.c.model, table.c.case_id, table.c.batch)
+                    .where(table.c.run_id == run_id)).tuples())
+                pending, seen = [], set()
+                for row in rows:
+                    key = (row["model"], row["case_id"], row["batch"])
+                    if key not in stored and key not in seen:
+                        seen.add(key)
+                        pending.append(row)
+                statement = schema.trials.insert()
+            for start in range(0, len(pending), CHUNK):
+                connection.execute(statement, pending[start:start + CHUNK])
 
         self._write(work)
 
@@ -249,7 +263,7 @@ class Store(RunQueries, PromotionQueries):
         if dialect == "postgresql":
             return postgresql.insert(schema.trials).on_conflict_do_nothing(
                 index_elements=list(_TRIAL_KEY))
-        raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+        return None
 
     @staticmethod
     def _models(connection: Connection, run_id: str) -> list[ModelRun]:
