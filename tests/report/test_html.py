@@ -149,6 +149,7 @@ def test_untrusted_text_is_escaped(page: str) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;/script&gt;&lt;b&gt;gold&lt;/b&gt;" in page  # suite text: an expected answer
     assert "X&lt;i&gt;4&lt;/i&gt;" in page  # suite text: a case id
+    assert "Tickets &lt;b&gt;routed&lt;/b&gt;" in page  # suite text: the description
 
 
 def test_embedded_json_cannot_close_its_script_and_round_trips(

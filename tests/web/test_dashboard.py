@@ -303,6 +303,14 @@ def test_token_is_required_when_set(filled: Filled) -> None:
         store.close()
 
 
+def test_an_empty_store_has_an_overview(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'empty.db'}") as store:
+        client = TestClient(create_dashboard(store, None))
+        assert "No runs yet" in client.get("/").text
+        assert client.get("/api/tasks").json() == {"tasks": []}
+        assert client.get("/tasks/none").status_code == 404
+
+
 def test_serve_refuses_a_public_host_without_a_token(filled: Filled) -> None:
     done = run_cli("serve", "--host", "0.0.0.0", "--db", filled.url,
                    env={"CHAMPION_TOKEN": ""})
