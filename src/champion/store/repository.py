@@ -130,9 +130,10 @@ class Store(RunQueries, PromotionQueries):
             pending = rows
             if statement is None:  # no ON CONFLICT here: leave out the keys already stored
                 table = schema.trials
-                stored = set(connection.execute(
-                    select(table.c.model, table.c.case_id, table.c.batch)
-                    .where(table.c.run_id == run_id)).tuples())
+                stored = {(model, case_id, batch) for model, case_id, batch in
+                          connection.execute(select(table.c.model, table.c.case_id,
+                                                    table.c.batch)
+                                             .where(table.c.run_id == run_id))}
                 pending, seen = [], set()
                 for row in rows:
                     key = (row["model"], row["case_id"], row["batch"])
