@@ -7,6 +7,7 @@ import math
 import random
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +36,8 @@ from champion.records import ModelRun, Trial
 from champion.report.json_report import run_to_json
 from champion.report.markdown import render_markdown
 from champion.results import RunResult
+from champion.runner.session import ranking_rules
+from champion.suite import load_suite
 from champion.suite.model import QualifySpec
 
 # --- Clopper–Pearson ---------------------------------------------------------
@@ -423,3 +426,14 @@ def test_markdown_report_shows_comparisons_intervals_and_the_frontier() -> None:
     document = run_to_json(result)
     assert [c["model"] for c in document["comparisons"]] == ["fast", "twin"]
     assert document["pareto_frontier"] == ["fast", "lenient"]
+
+
+def test_ceilings_in_a_suite_file_reach_the_ranking_rules(tmp_path: Path) -> None:
+    suite_file = tmp_path / "suite.yaml"
+    suite_file.write_text(
+        "task: t\nprompt: {user: 'Q {n}'}\noutput: {kind: label, labels: [ok, no]}\n"
+        "qualify: {min_pass_rate: 0.9, max_p90_latency_ms: 250, min_json_valid_rate: 1.0}\n"
+        "cases: [{id: a, vars: {n: 1}, expected: ok}]\n")
+    rules = ranking_rules(load_suite(suite_file))
+    assert rules.min_pass_rate == 0.9
+    assert rules.ceilings == Ceilings(max_p90_latency_ms=250.0, min_json_valid_rate=1.0)

@@ -12,9 +12,9 @@ spends its calls where they decide something:
    (it is then confidently below the rule), or once it has more failures than
    the rule allows over every batch it could run.
 2. **Certify**: the survivors, fastest first (geometric mean of per-case
-   latency), run the remaining batches, still fail-fast. The two fastest
-   certified models are the finalists; they also run the ``confirm`` extra
-   batches.
+   latency), run the remaining batches, still fail-fast. The first two
+   certified models in the ranking's order (median latency, a tie broken by
+   p90) are the finalists; they also run the ``confirm`` extra batches.
 3. **Stop** once the champion and the runner-up are certified and every
    other survivor is significantly slower than the runner-up: a one-sided
    paired Wilcoxon signed-rank test on the per-case
@@ -38,8 +38,14 @@ import math
 from collections import Counter
 from typing import ClassVar
 
-from champion.ranking.compare import DEFAULT_ALPHA, DEFAULT_MARGIN, slower_by_margin
-from champion.ranking.stats import clopper_pearson_upper, median
+from champion.ranking.compare import (
+    DEFAULT_ALPHA,
+    DEFAULT_MARGIN,
+    LatencyProfile,
+    order_by_speed,
+    slower_by_margin,
+)
+from champion.ranking.stats import clopper_pearson_upper, median, percentile
 from champion.ranking.wilcoxon import min_one_sided_p
 from champion.runner.strategy import Outcome, RunPlan, Strategy
 
@@ -135,10 +141,22 @@ class RaceStrategy(Strategy):
             return math.inf
         return math.exp(sum(math.log(v) for v in per_case.values()) / len(per_case))
 
-    def _median(self, model: str) -> float:
-        """Median over every latency measured, the figure the ranking orders by."""
-        values = [v for vs in self._latency.get(model, {}).values() for v in vs]
-        return median(values) if values else math.inf
+    def _by_speed(self, models: list[str]) -> list[str]:
+        """Models in the order the ranking gives them: median latency, ties by p90."""
+        profiles = []
+        for model in models:
+            values = sorted(v for vs in self._latency.get(model, {}).values() for v in vs)
+            if values:
+                profiles.append(LatencyProfile(model, percentile(values, 50),
+                                               percentile(values, 90), None,
+                                               self._per_case(model)))
+        ordered, _pairs = order_by_speed(profiles, margin=self.margin, alpha=self.alpha)
+        return [p.model for p in ordered] + [m for m in models if m not in
+                                             {p.model for p in profiles}]
+
+    def _meets_rule(self, model: str) -> bool:
+        trials = self._trials[model]
+        return trials > 0 and self._passes[model] / trials >= self.plan.min_pass_rate
 
     # -- what runs next --------------------------------------------------------
 
@@ -161,8 +179,8 @@ class RaceStrategy(Strategy):
                 self._target[model] = 1
             return self._offer(unscreened)
         k, final = self.plan.repeats, self.plan.repeats + self.plan.confirm
-        certified = sorted((m for m in alive if self._complete(m, k)),
-                           key=lambda m: (self._median(m), self._speed(m), m))
+        certified = self._by_speed([m for m in alive if self._complete(m, k)
+                                    and self._meets_rule(m)])
         for finalist in certified[:2]:
             if not self._complete(finalist, final):
                 self._slow.pop(finalist, None)
