@@ -8,8 +8,11 @@ one run, interleaved round by round:
 - ``Router.acomplete`` and ``Router.complete`` on a registered task (render the
   task's prompt, call the champion through the openai provider, parse and
   validate the output, timings, breaker, registry version check);
-- the same task through ``champion gateway`` (uvicorn in its own process), with
-  an httpx client.
+- the same task through ``champion gateway`` (the real command, in its own
+  process), with an httpx client.
+
+The task is benchmarked on the loopback server and promoted first, so the
+Router and the gateway read a real registry.
 
 Prints p50 and p99 per call, what each adds beyond the bare call, and the
 ratio to it. Targets: the Router adds under 1 ms at p50, the gateway under 2 ms.
@@ -21,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,42 +44,15 @@ print(server.start(), flush=True)
 sys.stdin.read()
 """
 
-_GATEWAY = """
-import socket, sys
-import uvicorn
-from benchmarks.router import registry
-from champion.registry.router import Router
-from champion.web.gateway import create_gateway
-# proto=IPPROTO_TCP, so that asyncio sets TCP_NODELAY on accepted connections
-sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-sock.bind(("127.0.0.1", 0))
-print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-app = create_gateway(Router(registry(sys.argv[1])))
-uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
-"""
-
 TASK = "bench-triage"
 VARS = {"ticket": "I was charged twice for my subscription this month."}
 
 
-class _Registry:
-    """A registry that never changes: one task, one champion (read side only)."""
-
-    def __init__(self, entry: Any) -> None:
-        self._entry = entry
-
-    def entries(self, stage: str | None = None) -> list[Any]:
-        return [self._entry]
-
-    def version(self) -> int:
-        return 1
-
-
-def registry(base_url: str) -> _Registry:
-    """One label task whose champion is the loopback server at ``base_url``."""
-    from types import SimpleNamespace
-
+def promote(base_url: str, db_url: str) -> None:
+    """Benchmark the loopback model on one label task and promote it."""
+    from champion import Store, run_suite
     from champion.providers.candidate import Candidate
+    from champion.registry.entries import Registry
     from champion.suite.model import Suite
 
     suite = Suite.model_validate({
@@ -87,10 +65,10 @@ def registry(base_url: str) -> _Registry:
     })
     candidate = Candidate(id="bench", provider="openai", model="bench",
                           base_url=base_url + "/v1")
-    model = SimpleNamespace(id="bench", key="openai/bench", candidate=candidate,
-                            median_ms=1.0, p90_ms=2.0, pass_rate=1.0)
-    return _Registry(SimpleNamespace(task=TASK, stage="prod", run_id="bench", champion=model,
-                                     runner_up=None, suite=suite))
+    run_suite(suite, [candidate], repeats=3, db=db_url)
+    store = Store(db_url)
+    Registry(store).promote(TASK)
+    store.close()
 
 
 def _start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
@@ -143,22 +121,34 @@ async def _gateway(client: httpx.AsyncClient, url: str, calls: int) -> list[floa
     return times
 
 
+def _wait(url: str, limit_s: float = 30.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            httpx.get(url + "/v1/models", timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def _ms(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def _measure(model_url: str, gateway_url: str, calls: int, rounds: int
+async def _measure(model_url: str, gateway_url: str, db_url: str, calls: int, rounds: int
                    ) -> dict[str, list[float]]:
+    from champion import Store
     from champion.providers.openai import OpenAIProvider
     from champion.registry.router import Router
     from champion.runner.requests import render_request
 
-    reader = registry(model_url)
-    suite = reader.entries()[0].suite
-    provider = OpenAIProvider(reader.entries()[0].champion.candidate)
-    body = provider.body(render_request(suite, VARS), stream=True)
-    router = Router(reader)
+    router = Router(Store(db_url))
+    route = router.route(TASK)
+    provider = OpenAIProvider(route.champion.candidate)
+    body = provider.body(render_request(route.suite, VARS), stream=True)
     samples: dict[str, list[float]] = {"bare": [], "router": [], "router_sync": [],
                                        "gateway": []}
     async with httpx.AsyncClient() as client:
@@ -184,14 +174,27 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    folder = tempfile.TemporaryDirectory()
+    db_url = f"sqlite:///{folder.name}/bench.db"
     model, model_url = _start(["-c", _MODEL_SERVER])
-    gateway, gateway_url = _start(["-c", _GATEWAY, model_url])
+    gateway: subprocess.Popen[str] | None = None
     try:
-        time.sleep(1.0)  # uvicorn binds its socket after printing the address
-        samples = asyncio.run(_measure(model_url, gateway_url, args.calls, args.rounds))
+        promote(model_url, db_url)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        gateway = subprocess.Popen([sys.executable, "-m", "champion.cli", "gateway", "--port",
+                                    str(port), "--db", db_url], cwd=ROOT)
+        gateway_url = f"http://127.0.0.1:{port}"
+        _wait(gateway_url)
+        samples = asyncio.run(_measure(model_url, gateway_url, db_url, args.calls,
+                                       args.rounds))
     finally:
-        gateway.terminate()
+        if gateway is not None:
+            gateway.terminate()
+            gateway.wait(10)
         model.terminate()
+        folder.cleanup()
     bare50, bare99 = _ms(samples["bare"], 0.5), _ms(samples["bare"], 0.99)
     print(f"Zero-delay loopback server, {args.calls} calls × {args.rounds} rounds per path:")
     print(f"  {'path':28} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8}"

@@ -57,6 +57,7 @@ def test_champion_error_falls_back_to_the_runner_up(
 def test_transient_errors_are_retried_within_the_deadline(
         make_router: MakeRouter, champion_server: MockOpenAIServer) -> None:
     champion_server.fail_first, champion_server.fail_status = 1, 503
+    champion_server.retry_after = None
     answer = make_router(RouterConfig(retries=2, retry_backoff_s=0.01)).complete(TASK, VARS)
     assert (answer.served_by, answer.fallback_reason) == ("champ", None)
     assert champion_server.chat_requests == 2
@@ -82,6 +83,43 @@ def test_hanging_champion_the_runner_up_answers_within_the_deadline(
     assert answer.served_by == "second"
     assert answer.fallback_reason is not None and "timeout" in answer.fallback_reason
     assert 0.3 <= elapsed < 1.5
+
+
+def test_a_retry_after_beyond_the_deadline_falls_back_at_once(
+        make_router: MakeRouter, champion_server: MockOpenAIServer) -> None:
+    champion_server.mode, champion_server.retry_after = "error429", "30"
+    start = time.perf_counter()
+    answer = make_router(RouterConfig(timeout_s=2.0, retry_backoff_s=0.01)).complete(TASK, VARS)
+    assert answer.served_by == "second"
+    assert answer.fallback_reason is not None and "rate_limited" in answer.fallback_reason
+    assert time.perf_counter() - start < 1.0
+    assert champion_server.chat_requests == 1
+
+
+def test_a_champion_stalling_mid_answer_is_cut_at_the_deadline(
+        make_router: MakeRouter, champion_server: MockOpenAIServer) -> None:
+    champion_server.mode = "hang_mid_stream"
+    start = time.perf_counter()
+    answer = make_router(RouterConfig(timeout_s=0.3)).complete(TASK, VARS)
+    assert answer.served_by == "second"
+    assert time.perf_counter() - start < 1.5
+
+
+def test_api_keys_never_reach_reasons_or_errors(
+        champion_server: MockOpenAIServer, runner_up_server: MockOpenAIServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-router-test-4f9a8b7c6d5e"
+    monkeypatch.setenv("CHAMP_KEY", secret)
+    champion_server.mode = runner_up_server.mode = "error401"  # both echo the Authorization
+    registry = FakeRegistry()
+    registry.register(
+        candidate("champ", champion_server).model_copy(update={"api_key_env": "CHAMP_KEY"}),
+        candidate("second", runner_up_server).model_copy(update={"api_key_env": "CHAMP_KEY"}))
+    with Router(registry) as router, pytest.raises(AllModelsFailed) as caught:
+        router.complete(TASK, VARS)
+    assert champion_server.requests[-1].headers["authorization"] == f"Bearer {secret}"
+    assert secret not in str(caught.value) and "***" in str(caught.value)  # echoed, masked
+    assert all(secret not in f.message for f in caught.value.failures)
 
 
 def test_output_the_tasks_parser_rejects_falls_back(
