@@ -334,7 +334,7 @@ def test_a_run_is_read_from_the_store_once(filled: Filled) -> None:
     store.iter_trials = reading  # type: ignore[method-assign]
     store.count_trials = counting  # type: ignore[method-assign]
     try:
-        cache = RunCache(store)
+        cache = RunCache(store, stamp_ttl_s=0)
         first = cache.view(filled.second)
         assert cache.view(filled.second) is first
         cache.runs(TASK)

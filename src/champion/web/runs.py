@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,14 +67,28 @@ def _bucket(seconds: float = RUNNING_TTL_S) -> int:
 class RunCache:
     """Run views and run lists over one store, safe to use from many threads."""
 
-    def __init__(self, store: Store, size: int = 48) -> None:
+    def __init__(self, store: Store, size: int = 48, stamp_ttl_s: float = 0.5) -> None:
         self.store = store
         self.size = size
+        #: Seconds a stamp is reused: under load most requests then ask the store nothing.
+        self.stamp_ttl_s = stamp_ttl_s
         self._views: OrderedDict[str, tuple[tuple[Any, ...], float, RunView]] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
+        self._stamps: dict[str | None, tuple[float, tuple[Any, ...]]] = {}
 
     # -- one run ----------------------------------------------------------
+
+    def _memo(self, key: str | None, read: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+        now = time.monotonic()
+        known = self._stamps.get(key)
+        if known is not None and now - known[0] < self.stamp_ttl_s:
+            return known[1]
+        value = read()
+        if len(self._stamps) > 4096:  # ids that were asked once and never again
+            self._stamps.clear()
+        self._stamps[key] = (now, value)
+        return value
 
     def stamp(self, run_id: str) -> tuple[Any, ...]:
         """What changes when a run changes: status, finish time and call count.
@@ -81,8 +96,11 @@ class RunCache:
         Raises:
             InputError: no such run.
         """
-        row = self.store.run_summary(run_id)
-        return (run_id, row.status, row.finished_at, row.calls)
+        def read() -> tuple[Any, ...]:
+            row = self.store.run_summary(run_id)
+            return (run_id, row.status, row.finished_at, row.calls)
+
+        return self._memo(run_id, read)
 
     def store_stamp(self) -> tuple[Any, ...]:
         """Changes when a run is added, the newest run changes or the registry changes.
@@ -90,11 +108,14 @@ class RunCache:
         While the newest run is running it also changes every few seconds; an
         older run resumed in place shows within half a minute.
         """
-        ids = tuple(self.store.run_ids())
-        newest = self.stamp(ids[-1]) if ids else ()
-        running = len(newest) > 1 and newest[1] == "running"
-        return (ids, self.store.registry_version(), newest,
-                _bucket() if running else _bucket(LONG_TTL_S))
+        def read() -> tuple[Any, ...]:
+            ids = tuple(self.store.run_ids())
+            newest = self.stamp(ids[-1]) if ids else ()
+            running = len(newest) > 1 and newest[1] == "running"
+            return (ids, self.store.registry_version(), newest,
+                    _bucket() if running else _bucket(LONG_TTL_S))
+
+        return self._memo(None, read)
 
     def view(self, run_id: str) -> RunView:
         """The run's view, built from its trials at most once while it is unchanged.
