@@ -84,7 +84,7 @@ class CheckOutcome:
 
 def check_entry(store: Store, entry: RegistryEntry) -> CheckOutcome:
     """Re-run ``entry``'s champion and runner-up on its suite and compare with the promotion."""
-    from champion.api import run_suite
+    from champion import run_suite
 
     candidates = [entry.champion.candidate]
     if entry.runner_up is not None:
