@@ -114,10 +114,10 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Filled:
     url = f"sqlite:///{folder / 'champion.db'}"
     suite = load_suite(folder / "routing.yaml")
     first = run_suite(suite, [
-        _model("fast-model", ALL_RIGHT, 2), _model("steady-model", ALL_RIGHT, 6),
+        _model("fast-model", ALL_RIGHT, 2), _model("steady-model", ALL_RIGHT, 15),
         _model("flip-model", MISSES_T8, 4), _hostile()], repeats=2, db=url)
     second = run_suite(suite, [
-        _model("fast-model", MISSES_T4, 2), _model("steady-model", ALL_RIGHT, 30),
+        _model("fast-model", MISSES_T4, 2), _model("steady-model", ALL_RIGHT, 45),
         _model("flip-model", ALL_RIGHT, 4), _hostile()], repeats=2, db=url)
     other = run_suite(load_suite(folder / "sentiment.yaml"), [
         _model("fast-model", [["love|great", "positive"], [".", "negative"]], 1),
@@ -254,7 +254,7 @@ def test_json_endpoints(served: str, filled: Filled) -> None:
 
         trend = client.get(f"/api/tasks/{TASK}/models/steady-model").json()
         assert [p["run_id"] for p in trend["points"]] == [filled.first, filled.second]
-        assert trend["points"][1]["median_change_pct"] > 100  # 6 ms → 30 ms
+        assert trend["points"][1]["median_change_pct"] > 100  # 15 ms → 45 ms
         assert client.get(f"/api/tasks/{TASK}/models/nobody").status_code == 404
 
         run = client.get(f"/api/runs/{filled.second}").json()
