@@ -29,6 +29,7 @@ from champion.errors import (
 )
 from champion.providers.base import Completion, GenerateRequest, Message, Provider
 from champion.providers.registry import create_provider
+from champion.secrets import redact
 from champion.store import Store
 from champion.testing import (
     FAULTS,
@@ -198,14 +199,15 @@ def test_credentials_in_the_url_and_headers_never_reach_an_error(
         host = server.base_url.removeprefix("http://")
         candidate = Candidate(id="u", provider="openai", model="m",
                               base_url=f"http://user:{KEY}@{host}/v1?key=q-{KEY}",
-                              headers={"X-Token": "${CHAMPION_FAULT_TOKEN}"})
+                              headers={"X-Token": "Token ${CHAMPION_FAULT_TOKEN}"})
         outcome, _elapsed, _stall = asyncio.run(attempt(candidate))
         [chat] = [r for r in server.requests if r.path.endswith("/chat/completions")]
     assert isinstance(outcome, ProviderRejected) and outcome.status == 401
     assert chat.headers["authorization"].startswith("Basic ")  # quoted back by the server
-    assert chat.headers["x-token"] == "tok-" + KEY[::-1]
+    assert chat.headers["x-token"] == "Token tok-" + KEY[::-1]
     shown = texts(outcome)
     assert KEY not in shown and chat.headers["authorization"][6:] not in shown
+    assert redact(f"echo: tok-{KEY[::-1]}") == "echo: ***"  # the token alone is masked too
     # Nothing listens on port 9: the connection error names no credential either.
     unreachable = candidate.model_copy(update={
         "base_url": f"http://user:{KEY}@127.0.0.1:9/v1?key=q-{KEY}"})

@@ -71,6 +71,13 @@ def _content_prefix(raw: bytes) -> str:
     return ""
 
 
+def _from_environment(match: re.Match[str]) -> str:
+    """``${VAR}``'s value, registered as a secret (a token may be quoted back alone)."""
+    value = os.environ.get(match.group(1), "")
+    register_secret(value)
+    return value
+
+
 class HttpOptions(ProviderOptions):
     """Options every HTTP provider takes."""
 
@@ -183,7 +190,7 @@ class HttpProvider(Provider):
         headers: dict[str, str] = {}
         for name, value in self.candidate.headers.items():
             if "${" in value:
-                value = _ENV.sub(lambda m: os.environ.get(m.group(1), ""), value)
+                value = _ENV.sub(_from_environment, value)
                 register_secret(value)
             headers[name] = value
         key = self.candidate.api_key()
