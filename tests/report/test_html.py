@@ -112,6 +112,17 @@ def test_charts_are_inline_svg_with_a_point_per_trial_and_model(
     assert 'class="frontier"' in scatter.group(0) or scatter.group(0).count("pareto") == 1
 
 
+def test_ranking_statistics_are_shown(page: str, run: tuple[RunResult, str]) -> None:
+    stats = page.split("<h2>Statistics</h2>", 1)[1].split("<h2>", 1)[0]
+    champion = next(m for m in run[0].ranking.models if m.status == "champion")
+    interval = getattr(champion, "latency_median_ci95", None)
+    if interval is not None:
+        assert f"{format_ms(interval[0])} – {format_ms(interval[1])}" in stats
+    assert "pass^k: cases right in every repeat" in stats
+    comparisons = getattr(run[0].ranking, "comparisons", [])
+    assert ("Is each model really faster than the next?" in stats) == bool(comparisons)
+
+
 def test_matrix_has_a_cell_per_model_and_case_with_outputs(page: str) -> None:
     matrix = re.search(r'<table class="matrix">.*?</table>', page, re.S)
     assert matrix

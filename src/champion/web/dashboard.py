@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from champion.errors import InputError
+from champion.registry import STAGES
 from champion.report.html import charts, environment, pairwise_rows, viability
 from champion.report.svg import TrendPoint, trend
 from champion.report.view import ModelView, RunView
@@ -33,9 +34,6 @@ from champion.web.runs import RunCache, RunRow, TaskRow
 from champion.web.security import BearerTokenMiddleware
 
 __all__ = ["create_dashboard"]
-
-#: Stages in the order they are shown.
-STAGES = ("dev", "preprod", "prod")
 
 _SECURITY_HEADERS = [
     (b"content-security-policy",
