@@ -125,10 +125,10 @@ class OllamaProvider(HttpProvider):
     def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
         if not candidate.base_url:
             candidate = candidate.model_copy(update={"base_url": _default_base_url()})
-        super().__init__(candidate, client)
-        self.options, self.unknown_options = parse_options(OllamaOptions, candidate,
-                                                           _MODEL_OPTIONS)
+        options, unknown = parse_options(OllamaOptions, candidate, _MODEL_OPTIONS)
         model_options, _ = parse_options(OllamaModelOptions, candidate)
+        super().__init__(candidate, client)
+        self.options, self.unknown_options = options, unknown
         self.keep_alive = self.options.keep_alive
         self.unload = self.options.unload
         self.think = self.options.think

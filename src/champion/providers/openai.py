@@ -92,8 +92,9 @@ class OpenAIProvider(HttpProvider):
     extra_params: ClassVar[frozenset[str]] = _CHAT_PARAMS
 
     def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
+        options, unknown = parse_options(OpenAIOptions, candidate)
         super().__init__(candidate, client)
-        self.options, self.unknown_options = parse_options(OpenAIOptions, candidate)
+        self.options, self.unknown_options = options, unknown
         self._served_model: str | None = None
         self._encoded: RequestMemo[bytes] = RequestMemo()
         self._model_info: dict[str, Any] = {}
