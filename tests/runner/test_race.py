@@ -289,3 +289,15 @@ def test_race_over_http_names_the_same_pair_with_a_fraction_of_the_calls(
     assert by_model["flaky"]["flaky_cases"] == ["T3"]
     assert by_model["flaky"]["status"] == "disqualified"
     assert by_model["fast"]["vs_next"]["next"] == "second"
+
+
+def test_race_ends_cleanly_with_one_model_or_none_surviving() -> None:
+    world = scripted(SPEEDS, {"fast": {("C0", 0)}, "second": {("C1", 0)}})
+    alone = RaceStrategy(plan(["fast", "second", "slow"], repeats=3, confirm=1))
+    outcomes = drive(alone, world)
+    assert set(alone.stopped) == {"fast", "second"}
+    assert {o.batch for o in outcomes if o.model == "slow"} == {0, 1, 2, 3}
+    nobody = RaceStrategy(plan(["fast", "second"], repeats=3))
+    assert len(drive(nobody, world)) <= 2 * len(CASES)
+    assert nobody.next_wave() == []
+    assert set(nobody.stopped) == {"fast", "second"}
