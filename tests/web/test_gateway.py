@@ -203,6 +203,21 @@ def test_every_model_failing_is_502_and_running_out_of_time_504(
     assert response.json()["error"]["code"] == "deadline_exceeded"
 
 
+def test_verify_through_the_gateway(
+        start: Callable[..., GatewayThread], runner_up_server: MockOpenAIServer) -> None:
+    url = start().url + "/v1/chat/completions"
+    body = {"model": f"task:{TASK}", "messages": MESSAGES, "champion": {"verify": True}}
+    agreed = httpx.post(url, json=body)
+    assert agreed.status_code == 200 and agreed.json()["choices"][0]["message"]["content"] == (
+        "billing")
+    runner_up_server.reply = "technical"
+    refused = httpx.post(url, json=body)
+    assert refused.status_code == 502
+    error = refused.json()["error"]
+    assert error["code"] == "models_disagree"
+    assert "'billing'" in error["message"] and "'technical'" in error["message"]
+
+
 def test_models_lists_tasks_and_models(start: Callable[..., GatewayThread]) -> None:
     listing = client(start()).models.list()
     ids = {m.id for m in listing.data}
