@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from champion import Candidate
@@ -59,11 +59,19 @@ NDJSON_EVENTS: list[Any] = [
      "prompt_eval_duration": 2_000_000, "eval_count": 2, "eval_duration": 5_000_000},
 ]
 
+WHOLE_ANSWER: dict[str, Any] = {
+    "id": "c1", "object": "chat.completion", "model": "m",
+    "choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": "billing", "reasoning_content": "think"}}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+}
+
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**12), st.integers(),
                  st.sampled_from([10**400, -(2**63), 2**64]), st.floats(),
                  st.text(max_size=4),
                  st.lists(st.integers(0, 3), max_size=2),
-                 st.dictionaries(st.sampled_from(["content", "x"]), st.integers(), max_size=1))
+                 st.dictionaries(st.sampled_from(["content", "error", "x"]), st.integers(),
+                                 max_size=1))
 BAD_BYTES = [b"\xff", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]
 
 
@@ -155,6 +163,16 @@ def sse() -> Iterator[Harness]:
 
 
 @pytest.fixture(scope="module")
+def whole() -> Iterator[Harness]:
+    with MockOpenAIServer() as server:
+        harness = Harness(server, Candidate(id="m", provider="openai", model="m",
+                                            base_url=f"{server.base_url}/v1",
+                                            options={"stream": False}))
+        yield harness
+        harness.close()
+
+
+@pytest.fixture(scope="module")
 def ndjson() -> Iterator[Harness]:
     with OllamaProtocolServer({"m": OllamaModel()}) as server:
         harness = Harness(server, Candidate(id="m", provider="ollama", model="m",
@@ -172,9 +190,11 @@ def _ndjson_body(events: list[Any]) -> bytes:
     return b"".join(json.dumps(e).encode() + b"\n" for e in events)
 
 
-def test_the_unmutated_streams_are_answers(sse: Harness, ndjson: Harness) -> None:
+def test_the_unmutated_streams_are_answers(sse: Harness, whole: Harness,
+                                           ndjson: Harness) -> None:
     for harness, body, content_type in (
             (sse, _sse_body(SSE_EVENTS), "text/event-stream"),
+            (whole, json.dumps(WHOLE_ANSWER).encode(), "application/json"),
             (ndjson, _ndjson_body(NDJSON_EVENTS), "application/x-ndjson")):
         done = harness.serve(RawResponse((body,), content_type=content_type))
         assert isinstance(done, Completion), done
@@ -182,7 +202,7 @@ def test_the_unmutated_streams_are_answers(sse: Harness, ndjson: Harness) -> Non
         assert done.completion_tokens == 2 and done.prompt_tokens == 5
 
 
-FUZZ = settings(max_examples=100, deadline=None,
+FUZZ = settings(max_examples=70, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -192,6 +212,7 @@ def test_mutated_sse_streams_end_as_an_answer_or_a_provider_error(
         sse: Harness, data: st.DataObject) -> None:
     body, complete = _mutate_bytes(data, _sse_body(_mutate_events(data, SSE_EVENTS)))
     outcome = sse.serve(RawResponse(_chunks(data, body), complete=complete))
+    event(type(outcome).__name__)  # shown by --hypothesis-show-statistics
     assert isinstance(outcome, Completion | ProviderProtocolError | ProviderUnavailable)
 
 
@@ -202,4 +223,17 @@ def test_mutated_ndjson_streams_end_as_an_answer_or_a_provider_error(
     body, complete = _mutate_bytes(data, _ndjson_body(_mutate_events(data, NDJSON_EVENTS)))
     outcome = ndjson.serve(RawResponse(_chunks(data, body), content_type="application/x-ndjson",
                                        complete=complete))
+    event(type(outcome).__name__)  # shown by --hypothesis-show-statistics
+    assert isinstance(outcome, Completion | ProviderProtocolError | ProviderUnavailable)
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_whole_answers_end_as_an_answer_or_a_provider_error(
+        whole: Harness, data: st.DataObject) -> None:
+    [answer] = _mutate_events(data, [WHOLE_ANSWER])
+    body, complete = _mutate_bytes(data, json.dumps(answer).encode())
+    outcome = whole.serve(RawResponse(_chunks(data, body), content_type="application/json",
+                                      complete=complete))
+    event(type(outcome).__name__)  # shown by --hypothesis-show-statistics
     assert isinstance(outcome, Completion | ProviderProtocolError | ProviderUnavailable)
