@@ -150,7 +150,7 @@ def test_every_fault_is_the_right_error_within_the_deadline(
     # Faults that answer end well before the deadline; hangs end at it.
     limit = DEADLINE_S + 0.5 if expected is ProviderTimeout else DEADLINE_S
     assert elapsed < limit, elapsed
-    assert stall < 0.3, f"the event loop stalled {stall:.3f} s"
+    assert stall < DEADLINE_S / 2, f"the event loop stalled {stall:.3f} s"
     assert calls == 1  # the provider itself never retries
     assert chats and all(r.headers.get("authorization") == f"Bearer {KEY}" for r in chats)
     assert KEY not in texts(outcome)
