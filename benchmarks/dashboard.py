@@ -139,8 +139,7 @@ def main() -> None:
     parser.add_argument("--db", help="use this store instead of filling a new one")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="champion-dashboard-"))
-    url = args.db or f"sqlite:///{folder / 'champion.db'}"
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='champion-dashboard-'))}/champion.db"
     if not args.db:
         began = time.perf_counter()
         count = fill(url, args.trials_per_run)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -154,7 +155,8 @@ class _Responses:
         self._lock = threading.Lock()
         self._rendering: dict[str, threading.Lock] = {}
 
-    def _hit(self, key: str, stamp: Any) -> Response | None:
+    def hit(self, key: str, stamp: Any) -> Response | None:
+        """The stored response for ``key`` if it was rendered for ``stamp``."""
         with self._lock:
             item = self._items.get(key)
             if item is None or item[0] != stamp:
@@ -163,13 +165,13 @@ class _Responses:
         return Response(item[1], media_type=item[2])
 
     def get(self, key: str, stamp: Any, render: Callable[[], Response]) -> Response:
-        hit = self._hit(key, stamp)
+        hit = self.hit(key, stamp)
         if hit is not None:
             return hit
         with self._lock:
             rendering = self._rendering.setdefault(key, threading.Lock())
         with rendering:
-            hit = self._hit(key, stamp)
+            hit = self.hit(key, stamp)
             if hit is not None:
                 return hit
             try:
@@ -201,15 +203,40 @@ class _Dashboard:
     def page(self, template: str, **context: Any) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(template).render(**context))
 
-    def across_runs(self, request: Request, render: Callable[[], Response]) -> Response:
-        """A page over many runs, re-rendered when runs or promotions change."""
-        return self.responses.get(_key(request), self.runs.store_stamp(), render)
+    def _stamp(self, run_ids: list[str] | None, cached_only: bool = False) -> Any:
+        """What a response depends on: the given runs, or (None) every run and the registry.
 
-    def of_runs(self, request: Request, run_ids: list[str | None],
-                render: Callable[[], Response]) -> Response:
-        """A page over given runs, re-rendered when one of them changes."""
-        stamp = tuple(self.runs.stamp(run_id) for run_id in run_ids if run_id)
-        return self.responses.get(_key(request), stamp, render)
+        With ``cached_only``, None unless every part is known without asking the store.
+        """
+        if run_ids is None:
+            return self.runs.store_stamp(cached_only)
+        stamps = tuple(self.runs.stamp(run_id, cached_only) for run_id in run_ids)
+        return None if cached_only and None in stamps else stamps
+
+    def endpoint(self, render: Callable[[Request], Response],
+                 runs_of: Callable[[Request], list[str]] | None = None
+                 ) -> Callable[[Request], Awaitable[Response]]:
+        """An endpoint that reuses the rendered response while what it shows is unchanged.
+
+        ``runs_of`` names the runs a page shows; without it the page spans
+        every run. A reused response is sent straight from the event loop;
+        reading the store and rendering happen in a worker thread.
+        """
+        async def serve(request: Request) -> Response:
+            key = _key(request)
+            run_ids = runs_of(request) if runs_of else None
+            stamp = self._stamp(run_ids, cached_only=True)
+            if stamp is not None:
+                hit = self.responses.hit(key, stamp)
+                if hit is not None:
+                    return hit
+            return await run_in_threadpool(self._render, key, run_ids, render, request)
+
+        return serve
+
+    def _render(self, key: str, run_ids: list[str] | None,
+                render: Callable[[Request], Response], request: Request) -> Response:
+        return self.responses.get(key, self._stamp(run_ids), lambda: render(request))
 
     # data shared by a page and its JSON twin
 
@@ -243,13 +270,9 @@ class _Dashboard:
     # pages
 
     def overview(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: self.page(
-            "overview.html", tasks=self.runs.overview()))
+        return self.page("overview.html", tasks=self.runs.overview())
 
     def task(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: self._task_page(request))
-
-    def _task_page(self, request: Request) -> Response:
         task = request.path_params["task"]
         rows, latest, registered = self._task(task)
         points = [TrendPoint(label=r.started_at.strftime("%m-%d %H:%M"),
@@ -266,9 +289,6 @@ class _Dashboard:
                          charts=charts(latest) if latest else None)
 
     def model(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: self._model_page(request))
-
-    def _model_page(self, request: Request) -> Response:
         task, model = request.path_params["task"], request.path_params["model"]
         found = self.runs.model_trend(task, model)
         points, digest = [], None
@@ -284,11 +304,7 @@ class _Dashboard:
                          chart=trend(points, title=f"{model} median latency"))
 
     def run(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
-        return self.of_runs(request, [run_id], lambda: self._run_page(request, run_id))
-
-    def _run_page(self, request: Request, run_id: str) -> Response:
-        view = self.runs.view(run_id)
+        view = self.runs.view(request.path_params["run_id"])
         items = _items(request)
         siblings = self.runs.runs(view.result.task)
         return self.page("run.html", view=view, run=view.result, charts=charts(view),
@@ -296,18 +312,11 @@ class _Dashboard:
                          pairwise=pairwise_rows(view), siblings=siblings)
 
     def side_by_side(self, request: Request) -> Response:
-        return self.of_runs(request, [request.path_params["run_id"]],
-                            lambda: self._side_by_side_page(request))
-
-    def _side_by_side_page(self, request: Request) -> Response:
         view, first, second = self._pair(request, request.path_params["run_id"])
         return self.page("side_by_side.html", view=view, run=view.result, first=first,
                          second=second)
 
     def compare(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: self._compare_page(request))
-
-    def _compare_page(self, request: Request) -> Response:
         diff = self._diff(request)
         return self.page("compare.html", diff=diff,
                          runs=self.runs.runs(diff.head.result.task))
@@ -315,13 +324,9 @@ class _Dashboard:
     # JSON
 
     def api_tasks(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: JSONResponse(
-            {"tasks": [_task_json(row) for row in self.runs.overview()]}))
+        return JSONResponse({"tasks": [_task_json(row) for row in self.runs.overview()]})
 
     def api_task(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: self._api_task(request))
-
-    def _api_task(self, request: Request) -> Response:
         task = request.path_params["task"]
         rows, latest, registered = self._task(task)
         return JSONResponse({
@@ -330,9 +335,6 @@ class _Dashboard:
             "latest": latest.data if latest else None})
 
     def api_model(self, request: Request) -> Response:
-        return self.across_runs(request, lambda: self._api_model(request))
-
-    def _api_model(self, request: Request) -> Response:
         found = self.runs.model_trend(request.path_params["task"], request.path_params["model"])
         return JSONResponse({
             "task": found.task, "model": found.model, "key": found.key,
@@ -344,19 +346,11 @@ class _Dashboard:
                        for p in found.points]})
 
     def api_run(self, request: Request) -> Response:
-        run_id = request.path_params["run_id"]
-        return self.of_runs(request, [run_id], lambda: self._api_run(run_id))
-
-    def _api_run(self, run_id: str) -> Response:
-        view = self.runs.view(run_id)
+        view = self.runs.view(request.path_params["run_id"])
         return JSONResponse({**view.data, "case_order": view.case_order,
                              "cells": _cells_json(view)})
 
     def api_side_by_side(self, request: Request) -> Response:
-        return self.of_runs(request, [request.path_params["run_id"]],
-                            lambda: self._api_side_by_side(request))
-
-    def _api_side_by_side(self, request: Request) -> Response:
         view, first, second = self._pair(request, request.path_params["run_id"])
         lines = {m.line.model: m for m in (first, second)}
         return JSONResponse({
@@ -365,9 +359,7 @@ class _Dashboard:
             "cells": _cells_json(view, [first, second], outputs=True)})
 
     def api_compare(self, request: Request) -> Response:
-        return self.of_runs(request, [request.query_params.get("base"),
-                                      request.query_params.get("head")],
-                            lambda: JSONResponse(_diff_json(self._diff(request))))
+        return JSONResponse(_diff_json(self._diff(request)))
 
 
 def _items(request: Request) -> int:
@@ -407,19 +399,33 @@ def create_dashboard(store: Store, token: str | None) -> Starlette:
         yield
 
     handler: Callable[[Request, Exception], Response] = partial(_not_found, app.env)
-    routes = [
-        Route("/", app.overview),
-        Route("/tasks/{task}", app.task),
-        Route("/tasks/{task}/models/{model:path}", app.model),
-        Route("/runs/{run_id}", app.run),
-        Route("/runs/{run_id}/side-by-side", app.side_by_side),
-        Route("/compare", app.compare),
-        Route("/api/tasks", app.api_tasks),
-        Route("/api/tasks/{task}", app.api_task),
-        Route("/api/tasks/{task}/models/{model:path}", app.api_model),
-        Route("/api/runs/{run_id}", app.api_run),
-        Route("/api/runs/{run_id}/side-by-side", app.api_side_by_side),
-        Route("/api/compare", app.api_compare),
+    def one_run(request: Request) -> list[str]:
+        return [request.path_params["run_id"]]
+
+    def two_runs(request: Request) -> list[str]:
+        ids = [request.query_params.get(name) for name in ("base", "head")]
+        if not all(ids):
+            raise InputError("compare needs ?base=RUN_ID&head=RUN_ID")
+        return [run_id for run_id in ids if run_id]
+
+    pages: list[tuple[str, Callable[[Request], Response],
+                      Callable[[Request], list[str]] | None]] = [
+        ("/", app.overview, None),
+        ("/tasks/{task}", app.task, None),
+        ("/tasks/{task}/models/{model:path}", app.model, None),
+        ("/runs/{run_id}", app.run, one_run),
+        ("/runs/{run_id}/side-by-side", app.side_by_side, one_run),
+        ("/compare", app.compare, None),  # lists the task's runs too
+        ("/api/tasks", app.api_tasks, None),
+        ("/api/tasks/{task}", app.api_task, None),
+        ("/api/tasks/{task}/models/{model:path}", app.api_model, None),
+        ("/api/runs/{run_id}", app.api_run, one_run),
+        ("/api/runs/{run_id}/side-by-side", app.api_side_by_side, one_run),
+        ("/api/compare", app.api_compare, two_runs),
+    ]
+    routes: list[Route | Mount] = [Route(path, app.endpoint(render, runs_of))
+                                   for path, render, runs_of in pages]
+    routes += [
         Mount("/static", StaticFiles(packages=[("champion.web", "static")]), name="static"),
     ]
     middleware = [Middleware(_SecurityHeaders)]

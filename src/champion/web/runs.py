@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from champion.errors import InputError
 from champion.registry import Registry
@@ -79,19 +79,30 @@ class RunCache:
 
     # -- one run ----------------------------------------------------------
 
-    def _memo(self, key: str | None, read: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+    def _memo(self, key: str | None, read: Callable[[], tuple[Any, ...]],
+              cached_only: bool) -> tuple[Any, ...] | None:
         now = time.monotonic()
         known = self._stamps.get(key)
         if known is not None and now - known[0] < self.stamp_ttl_s:
             return known[1]
+        if cached_only:
+            return None
         value = read()
         if len(self._stamps) > 4096:  # ids that were asked once and never again
             self._stamps.clear()
         self._stamps[key] = (now, value)
         return value
 
-    def stamp(self, run_id: str) -> tuple[Any, ...]:
+    @overload
+    def stamp(self, run_id: str, cached_only: Literal[False] = False) -> tuple[Any, ...]: ...
+
+    @overload
+    def stamp(self, run_id: str, cached_only: bool) -> tuple[Any, ...] | None: ...
+
+    def stamp(self, run_id: str, cached_only: bool = False) -> tuple[Any, ...] | None:
         """What changes when a run changes: status, finish time and call count.
+
+        With ``cached_only``, None unless it is known without asking the store.
 
         Raises:
             InputError: no such run.
@@ -100,13 +111,20 @@ class RunCache:
             row = self.store.run_summary(run_id)
             return (run_id, row.status, row.finished_at, row.calls)
 
-        return self._memo(run_id, read)
+        return self._memo(run_id, read, cached_only)
 
-    def store_stamp(self) -> tuple[Any, ...]:
+    @overload
+    def store_stamp(self, cached_only: Literal[False] = False) -> tuple[Any, ...]: ...
+
+    @overload
+    def store_stamp(self, cached_only: bool) -> tuple[Any, ...] | None: ...
+
+    def store_stamp(self, cached_only: bool = False) -> tuple[Any, ...] | None:
         """Changes when a run is added, the newest run changes or the registry changes.
 
         While the newest run is running it also changes every few seconds; an
-        older run resumed in place shows within half a minute.
+        older run resumed in place shows within half a minute. With
+        ``cached_only``, None unless it is known without asking the store.
         """
         def read() -> tuple[Any, ...]:
             ids = tuple(self.store.run_ids())
@@ -115,7 +133,7 @@ class RunCache:
             return (ids, self.store.registry_version(), newest,
                     _bucket() if running else _bucket(LONG_TTL_S))
 
-        return self._memo(None, read)
+        return self._memo(None, read, cached_only)
 
     def view(self, run_id: str) -> RunView:
         """The run's view, built from its trials at most once while it is unchanged.
