@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from champion.errors import ChampionError, InputError, ProviderError, ProviderTimeout
@@ -56,8 +57,8 @@ if TYPE_CHECKING:
     from champion.store import Store
     from champion.suite.model import Suite
 
-__all__ = ["AllModelsFailed", "Answer", "DisagreementError", "ModelFailure", "Router",
-           "RouterConfig", "RoutingError", "UnknownTask"]
+__all__ = ["AllModelsFailed", "Answer", "BreakerConfig", "DisagreementError", "ModelFailure",
+           "Router", "RouterConfig", "RoutingError", "UnknownTask"]
 
 perf_log = logging.getLogger("champion.perf")
 log = logging.getLogger(__name__)
@@ -209,10 +210,9 @@ class Router:
                     registered.candidate == candidate else model_key(candidate)
                 found = slots.get(key) or self._slots.get(key)
                 if found is None or found.candidate != candidate:
-                    found = ModelSlot(
-                        candidate, key, config.breaker,
-                        median_ms=registered.median_ms if registered else None,
-                        p90_ms=registered.p90_ms if registered else None)
+                    found = ModelSlot(candidate, key, config.breaker)
+                if registered is not None:  # the figures of the latest promotion
+                    found.median_ms, found.p90_ms = registered.median_ms, registered.p90_ms
                 slots[key] = found
                 return found
 
@@ -300,12 +300,12 @@ class Router:
             served, fallback, parse_ns = await self._serve(route, request)
         end = time.perf_counter_ns()
         completion = served.completion
-        timings = {
+        timings = MappingProxyType({
             "prompt_build_ms": (built - start) / 1e6,
             "inference_ms": (end - built - parse_ns) / 1e6,
             "parse_ms": parse_ns / 1e6,
             "total_ms": (end - start) / 1e6,
-        }
+        })
         answer = Answer(task, served.parsed.value, completion.text, served.slot.name,
                         served.slot.candidate.model, fallback, timings, verify,
                         completion.prompt_tokens, completion.completion_tokens)
@@ -464,7 +464,8 @@ def _build(suite: Suite, vars: Mapping[str, Any] | None,
 def _answer(route: Route, served: _Served) -> Answer:
     completion = served.completion
     return Answer(route.task, served.parsed.value, completion.text, served.slot.name,
-                  served.slot.candidate.model, None, {}, False, completion.prompt_tokens,
+                  served.slot.candidate.model, None, MappingProxyType({}), False,
+                  completion.prompt_tokens,
                   completion.completion_tokens)
 
 
