@@ -160,50 +160,58 @@ def _short_tag(tag: str) -> str:
 
 def _unreadable_scalar(node: yaml.Node) -> str:
     value = node.value if isinstance(node, yaml.ScalarNode) else ""
-    if node.tag == _YAML_TAG + "int" and len(value) > MAX_INT_DIGITS:
-        return f"integer of more than {MAX_INT_DIGITS} digits"
     return f"cannot read {shown(value)} as {_short_tag(node.tag)}"
 
 
 # ---------------------------------------------------------------- documents
 
+Locator = Callable[[KeyPath], "int | None"]
+
+
 class SourceDocument:
     """Parsed data plus the 1-based line of each key path.
 
-    ``lines`` may be given as a function; it is called the first time a line
-    is asked for, so documents that load cleanly never pay for the map.
+    ``lines`` is a map from key path to line, or a function that finds the
+    line of the deepest known prefix of a key path; the readers give such a
+    function so that documents that load cleanly never pay for line numbers.
     """
 
-    def __init__(self, path: str, data: Any, lines: LineMap | Callable[[], LineMap],
+    def __init__(self, path: str, data: Any, lines: LineMap | Locator,
                  origin: Callable[[KeyPath], KeyPath] | None = None) -> None:
         self.path = path
         self.data = data
-        self._lines: LineMap | None = lines if isinstance(lines, dict) else None
-        self._make_lines = None if isinstance(lines, dict) else lines
+        self._locate: Locator = (
+            (lambda key_path: _deepest(lines, key_path)) if isinstance(lines, dict) else lines)
         self._origin = origin
-
-    @property
-    def lines(self) -> LineMap:
-        """Key path (as written in the file) → line."""
-        if self._lines is None:
-            assert self._make_lines is not None
-            self._lines = self._make_lines()
-        return self._lines
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """The line of the deepest known prefix of ``key_path``."""
         if self._origin is not None:
             key_path = self._origin(key_path)
-        lines = self.lines
-        for end in range(len(key_path), -1, -1):
-            line = lines.get(tuple(key_path[:end]))
-            if line is not None:
-                return line
-        return None
+        return self._locate(tuple(key_path))
 
     def relocated(self, data: Any, origin: Callable[[KeyPath], KeyPath]) -> SourceDocument:
         """The same file seen as ``data``; ``origin`` maps its key paths back to the file's."""
-        return SourceDocument(self.path, data, lambda: self.lines, origin)
+        return SourceDocument(self.path, data, self._locate, origin)
+
+
+def _deepest(lines: LineMap, key_path: KeyPath) -> int | None:
+    for end in range(len(key_path), -1, -1):
+        line = lines.get(key_path[:end])
+        if line is not None:
+            return line
+    return None
+
+
+def _lazy_map(make: Callable[[], LineMap]) -> Locator:
+    built: list[LineMap] = []
+
+    def locate(key_path: KeyPath) -> int | None:
+        if not built:
+            built.append(make())
+        return _deepest(built[0], key_path)
+
+    return locate
 
 
 def missing_file(path: Path) -> str | None:
@@ -245,11 +253,11 @@ def read_document(path: Path) -> SourceDocument:
     text = read_text(path)
     if path.suffix.lower() == ".json":
         data = _parse_json(text)
-        document = SourceDocument(str(path), data, lambda: _yaml_line_map(text))
+        document = SourceDocument(str(path), data, lambda key_path: _json_line_of(text, key_path))
     else:
         data, root = _parse_yaml(text)
         document = SourceDocument(str(path), data,
-                                  lambda: _line_map(root) if root is not None else {})
+                                  _lazy_map(lambda: _line_map(root) if root is not None else {}))
     _check_values(document)
     return document
 
@@ -385,26 +393,6 @@ def _line_map(root: yaml.Node) -> LineMap:
     return lines
 
 
-def _yaml_line_map(text: str) -> LineMap:
-    """Lines of a JSON text, read as YAML (its superset); empty when YAML disagrees."""
-    # Tabs cannot be raw inside JSON strings, and YAML is stricter about them
-    # between tokens; a space keeps every line and column.
-    loader: SuiteYamlLoader | None = None
-    try:
-        loader = SuiteYamlLoader(text.replace("\t", " "))
-        root = loader.get_single_node()
-        if root is None:
-            return {}
-        _check_graph(root)
-        return _line_map(root)
-    except (yaml.YAMLError, DocumentError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, RecursionError):
-        return {}
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
 # ---------------------------------------------------------------- JSON
 
 def _parse_int(text: str) -> int | _LongInteger:
@@ -453,6 +441,69 @@ def _json_too_deep_at(text: str) -> int | None:
     return None
 
 
+_JSON_SYNTAX = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{},]')
+_NON_SPACE = re.compile(r"\S")
+
+
+def _json_line_of(text: str, target: KeyPath) -> int | None:
+    """The line of the deepest prefix of ``target`` in a valid JSON text: the
+    line of its key in an object, or of its first character in an array."""
+    first = _NON_SPACE.search(text)
+    if first is None:
+        return None
+    counted, line = 0, 1
+
+    def line_at(position: int) -> int:
+        nonlocal counted, line
+        line += text.count("\n", counted, position)
+        counted = position
+        return line
+
+    best = line_at(first.start())
+    containers: list[str] = []
+    indexes: list[int] = []
+    matched = 0  # leading containers whose current child lies on the target path
+    expect_key = False
+    for token in _JSON_SYNTAX.finditer(text):
+        mark = token.group()[0]
+        depth = len(containers)
+        key: str | int | None = None
+        if mark in "[{":
+            containers.append(mark)
+            indexes.append(0)
+            expect_key = mark == "{"
+            if mark == "[" and matched == depth and depth < len(target):
+                key, position = 0, _NON_SPACE.search(text, token.end())
+        elif mark in "]}":
+            containers.pop()
+            indexes.pop()
+            if matched > len(containers):
+                return best  # left the subtree the target would be in
+            expect_key = False
+        elif mark == ",":
+            if matched >= depth:
+                return best  # past the target's branch without finding the rest
+            if containers[-1] == "{":
+                expect_key = True
+            else:
+                indexes[-1] += 1
+                if matched == depth - 1 and depth <= len(target):
+                    key, position = indexes[-1], _NON_SPACE.search(text, token.end())
+        elif expect_key:
+            expect_key = False
+            if matched == depth - 1 and depth <= len(target):
+                key, position = json.loads(token.group()), token
+        if key is None:
+            continue
+        level = depth if mark in ",\"" else depth + 1
+        if target[level - 1] == key and position is not None:
+            matched = level
+            best = line_at(position.start())
+            if level == len(target):
+                return best
+    return best
+
+
 # ---------------------------------------------------------------- values
 
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -465,13 +516,13 @@ def _check_values(document: SourceDocument) -> None:
     count = 0
     while stack:
         key_path, value, depth = stack.pop()
-        count += 1
         problem: str | None = None
-        if count > MAX_VALUES:
-            problem = f"more than {MAX_VALUES} values"
-        elif isinstance(value, dict | list):
+        if isinstance(value, dict | list):
+            count += len(value)
             if depth >= MAX_DEPTH:
                 problem = f"nesting deeper than {MAX_DEPTH} levels"
+            elif count > MAX_VALUES:
+                problem = f"more than {MAX_VALUES} values"
             elif id(value) not in seen:  # a YAML alias is checked once
                 seen.add(id(value))
                 items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -511,7 +562,7 @@ def _scalar_problem(value: Any) -> str | None:
 
 # ---------------------------------------------------------------- messages
 
-_PLAIN_KEY = re.compile(r"[\w$@/+:-]{1,64}")
+_PLAIN_KEY = re.compile(r"[^\s'\".\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]{1,64}")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
