@@ -159,6 +159,16 @@ def test_verify_accepts_agreement_and_refuses_disagreement(
     assert "disagree" in str(error)
 
 
+def test_verify_asks_both_models_at_the_same_time(
+        make_router: MakeRouter, champion_server: MockOpenAIServer,
+        runner_up_server: MockOpenAIServer) -> None:
+    champion_server.delay_s = runner_up_server.delay_s = 0.25
+    answer = make_router().complete(TASK, VARS, verify=True)
+    assert answer.verified
+    assert 250 <= answer.timings["total_ms"] < 450  # the slower of the two, not their sum
+    assert champion_server.chat_requests == runner_up_server.chat_requests == 1
+
+
 def test_verify_with_one_model_failing_is_refused(
         make_router: MakeRouter, runner_up_server: MockOpenAIServer) -> None:
     runner_up_server.mode = "error500"

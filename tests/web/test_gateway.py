@@ -258,9 +258,11 @@ def test_cli_serves_a_promoted_task(db_url: str) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
+        token = "gateway-cli-token-7d1e"
         process = subprocess.Popen(
             [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port),
-             "--db", db_url], stderr=subprocess.PIPE, text=True)
+             "--db", db_url], stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "CHAMPION_TOKEN": token})
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
@@ -270,7 +272,8 @@ def test_cli_serves_a_promoted_task(db_url: str) -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            gateway = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+            assert httpx.get(url + "/v1/models").status_code == 401
+            gateway = openai.OpenAI(base_url=url + "/v1", api_key=token, max_retries=0)
             raw = gateway.chat.completions.with_raw_response.create(
                 model=f"task:{TASK}", messages=[{"role": "user", "content": "-"}],
                 extra_body={"champion": {"vars": {"ticket": "error 500 on login"}}})
@@ -281,4 +284,4 @@ def test_cli_serves_a_promoted_task(db_url: str) -> None:
         finally:
             process.terminate()
             _out, err = process.communicate(timeout=10)
-        assert f"http://127.0.0.1:{port}/v1" in err
+        assert f"http://127.0.0.1:{port}/v1" in err and token not in err
