@@ -311,6 +311,32 @@ def test_an_empty_store_has_an_overview(tmp_path: Path) -> None:
         assert client.get("/tasks/none").status_code == 404
 
 
+def test_a_run_still_running_is_shown_without_a_ranking(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from champion.ranking import Ranking
+    from champion.records import ModelRun, Trial
+    from champion.results import RunResult
+
+    result = RunResult(
+        run_id="live0001", task=TASK, suite_version="1", strategy="full", repeats=2, cases=1,
+        seed=1, started_at=datetime.now(UTC), finished_at=None, status="running",
+        models=[ModelRun(model="m", provider="test", model_name="m")], trials=[],
+        ranking=Ranking(()), case_info={"T1": {"expected": "billing"}}, case_order=["T1"])
+    with Store(f"sqlite:///{tmp_path / 'live.db'}") as store:
+        store.begin_run(result)
+        store.add_model(result.run_id, result.models[0])
+        store.add_trials(result.run_id, [Trial(model="m", case_id="T1", batch=0, position=0,
+                                               correct=True, output="billing", got="billing",
+                                               latency_ms=3.0)])
+        client = TestClient(create_dashboard(store, None))
+        page = client.get("/runs/live0001")
+        assert page.status_code == 200
+        assert "no ranking yet (running, 1 calls stored)" in page.text
+        assert client.get(f"/tasks/{TASK}").status_code == 200
+        assert client.get("/").status_code == 200
+
+
 def test_serve_refuses_a_public_host_without_a_token(filled: Filled) -> None:
     done = run_cli("serve", "--host", "0.0.0.0", "--db", filled.url,
                    env={"CHAMPION_TOKEN": ""})
