@@ -239,11 +239,16 @@ def test_registry_is_reread_only_when_its_version_changed(
     for _ in range(20):
         router.complete(TASK, VARS)
     assert registry.version_calls == 1  # checked at most every refresh_s, not per call
+    dropped = router.route(TASK).champion
+    provider = next(iter(dropped._providers.values()))
+    assert provider._client is not None
     registry.register(candidate("second", runner_up_server), None)
     assert router.complete(TASK, VARS).served_by == "champ"  # not yet re-checked
     time.sleep(0.25)
     answer = router.complete(TASK, VARS)
     assert answer.served_by == "second"
+    time.sleep(0.05)
+    assert provider._client is None  # the dropped champion's connections were closed
 
 
 class CountingServer(MockOpenAIServer):

@@ -242,6 +242,9 @@ class Router:
                 by_name.setdefault(model.name, model)
             for model in slots.values():
                 by_name.setdefault(model.candidate.model, model)
+            for old in self._slots.values():
+                if slots.get(old.key) is not old:
+                    old.retire()
             self._routes, self._slots, self._by_name = routes, slots, by_name
             self._version = version
 

@@ -99,6 +99,13 @@ class ModelSlot:
         if provider is not None:
             await provider.aclose()
 
+    def retire(self) -> None:
+        """Close the providers of a model no route uses any more, each on its own loop."""
+        for loop, provider in list(self._providers.items()):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_close_soon, provider)
+        self._providers.clear()
+
     def deadline_s(self, suite: Suite, fixed_s: float | None, p90_factor: float,
                    floor_s: float) -> float:
         """The deadline of one call to this model for ``suite``.
@@ -112,6 +119,15 @@ class ModelSlot:
         if self.p90_ms is None:
             return ceiling
         return min(ceiling, max(floor_s, p90_factor * self.p90_ms / 1000))
+
+
+_closing: set[asyncio.Task[None]] = set()  # held until done: a loop keeps weak references
+
+
+def _close_soon(provider: Provider) -> None:
+    task = asyncio.get_running_loop().create_task(provider.aclose())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 @dataclass(frozen=True, slots=True)
