@@ -14,8 +14,8 @@ import yaml
 
 from champion.errors import CandidateError, SuiteError
 from champion.providers.candidate import load_models_file
-from champion.suite import load_suite
-from champion.suite.source import MAX_DEPTH, MAX_DOCUMENT_BYTES
+from champion.suite import load_suite, source
+from champion.suite.source import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
 from tests.conftest import TRIAGE, run_cli
 from tests.fuzz.checks import try_models_file, try_suite_file
 from tests.fuzz.strategies import Raw, to_json, to_yaml
@@ -195,6 +195,16 @@ def test_validated_fields_refuse_huge_and_non_finite_values(
 def test_over_the_size_limit_is_refused_before_parsing(put: Writer) -> None:
     error = _refused(put("huge.yaml", b"#" * (MAX_DOCUMENT_BYTES + 1)))
     assert "file too large" in error.message
+
+
+def test_too_many_values_are_refused(put: Writer, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = '{"task": "t",\n "many": [' + "1," * MAX_VALUES + "1]}"
+    error = _refused(put("many.json", text))
+    assert f"more than {MAX_VALUES} values" in error.message and error.line == 2
+    # YAML composes in pure Python: the same rule, checked on a smaller limit
+    monkeypatch.setattr(source, "MAX_VALUES", 1000)
+    error = _refused(put("many.yaml", '{"task": "t",\n "many": [' + "1," * 1000 + "1]}"))
+    assert "more than 1000 values" in error.message and error.line == 2
 
 
 def test_a_utf8_byte_order_mark_is_fine(put: Writer) -> None:
