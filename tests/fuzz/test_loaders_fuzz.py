@@ -8,14 +8,25 @@ the CLI turns that into ``error: path[:line]: message`` and exit status 2.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from champion.errors import SuiteError
+from champion.suite import load_suite
 from tests.conftest import run_cli
 from tests.fuzz.checks import Outcome, try_models_file, try_suite_file
-from tests.fuzz.strategies import FuzzFile, models_files, suite_files
+from tests.fuzz.strategies import (
+    FuzzFile,
+    Raw,
+    models_files,
+    suite_files,
+    to_json,
+    to_yaml,
+    valid_suites,
+)
 
 
 def fuzz(examples: int) -> settings:
@@ -68,3 +79,30 @@ def test_validate_command_never_shows_a_traceback(tmp_path_factory: pytest.TempP
     accepted = [p for p in paths if result.stdout.count(f"{p}: task ") == 1]
     assert sorted(refused + accepted) == sorted(paths), output
     assert result.returncode == (2 if refused else 0), output
+
+
+def _scalar_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _scalar_paths(v, (*prefix, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _scalar_paths(v, (*prefix, i))]
+    return [prefix]
+
+
+@fuzz(60)
+@given(document=valid_suites(), data=st.data(), as_json=st.booleans())
+def test_a_bad_value_is_reported_at_its_own_line(folder: Path, document: dict[str, Any],
+                                                 data: st.DataObject, as_json: bool) -> None:
+    path = data.draw(st.sampled_from(_scalar_paths(document)))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = Raw("__MARK__")
+    text = to_json(document) if as_json else to_yaml(document)
+    line = text[: text.index("__MARK__")].count("\n") + 1
+    file = folder / ("marked.json" if as_json else "marked.yaml")
+    file.write_text(text.replace("__MARK__", "NaN" if as_json else ".nan"), encoding="utf-8")
+    with pytest.raises(SuiteError) as raised:
+        load_suite(file)
+    assert "NaN or infinity" in raised.value.message
+    assert raised.value.line == line, text
