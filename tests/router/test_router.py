@@ -70,7 +70,7 @@ def test_a_retry_that_would_not_fit_the_deadline_falls_back_at_once(
     start = time.perf_counter()
     answer = make_router(config).complete(TASK, VARS)
     assert answer.served_by == "second"
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1.5  # a retry would have waited 2 s first
     assert champion_server.chat_requests == 1
 
 
@@ -162,10 +162,10 @@ def test_verify_accepts_agreement_and_refuses_disagreement(
 def test_verify_asks_both_models_at_the_same_time(
         make_router: MakeRouter, champion_server: MockOpenAIServer,
         runner_up_server: MockOpenAIServer) -> None:
-    champion_server.delay_s = runner_up_server.delay_s = 0.25
+    champion_server.delay_s = runner_up_server.delay_s = 0.4
     answer = make_router().complete(TASK, VARS, verify=True)
     assert answer.verified
-    assert 250 <= answer.timings["total_ms"] < 450  # the slower of the two, not their sum
+    assert 400 <= answer.timings["total_ms"] < 750  # the slower of the two, not their sum
     assert champion_server.chat_requests == runner_up_server.chat_requests == 1
 
 
@@ -180,7 +180,7 @@ def test_verify_with_one_model_failing_is_refused(
 
 def test_breaker_skips_a_failing_champion_and_a_probe_restores_it(
         make_router: MakeRouter, champion_server: MockOpenAIServer) -> None:
-    breaker = BreakerConfig(window_s=60, min_calls=2, failure_rate=0.5, cooldown_s=0.3)
+    breaker = BreakerConfig(window_s=60, min_calls=2, failure_rate=0.5, cooldown_s=1.0)
     router = make_router(RouterConfig(retries=0, breaker=breaker))
     champion_server.mode = "error500"
     for _ in range(2):
@@ -192,7 +192,7 @@ def test_breaker_skips_a_failing_champion_and_a_probe_restores_it(
         assert answer.fallback_reason is not None and "circuit open" in answer.fallback_reason
     assert champion_server.chat_requests == 2  # skipped while open
     champion_server.mode = "ok"
-    time.sleep(0.35)
+    time.sleep(1.05)
     answer = router.complete(TASK, VARS)
     assert (answer.served_by, answer.fallback_reason) == ("champ", None)
     assert champion_server.chat_requests == 3
@@ -235,16 +235,21 @@ async def test_complete_works_inside_a_running_event_loop(make_router: MakeRoute
 def test_registry_is_reread_only_when_its_version_changed(
         make_router: MakeRouter, registry: FakeRegistry,
         runner_up_server: MockOpenAIServer) -> None:
-    router = make_router(RouterConfig(refresh_s=0.2))
+    router = make_router(RouterConfig(refresh_s=0.5))
+    start = time.monotonic()
     for _ in range(20):
         router.complete(TASK, VARS)
-    assert registry.version_calls == 1  # checked at most every refresh_s, not per call
+    elapsed = time.monotonic() - start
+    # Checked at most every refresh_s, not on every call.
+    assert 1 <= registry.version_calls <= 1 + elapsed / 0.5 < 20
     dropped = router.route(TASK).champion
     provider = next(iter(dropped._providers.values()))
     assert provider._client is not None
+    time.sleep(0.55)
+    router.complete(TASK, VARS)  # a check that finds the same version
     registry.register(candidate("second", runner_up_server), None)
-    assert router.complete(TASK, VARS).served_by == "champ"  # not yet re-checked
-    time.sleep(0.25)
+    assert router.complete(TASK, VARS).served_by == "champ"  # not yet checked again
+    time.sleep(0.55)
     answer = router.complete(TASK, VARS)
     assert answer.served_by == "second"
     time.sleep(0.05)
