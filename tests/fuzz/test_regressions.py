@@ -14,7 +14,7 @@ import yaml
 
 from champion.errors import CandidateError, SuiteError
 from champion.providers.candidate import load_models_file
-from champion.suite import load_suite, source
+from champion.suite import load_suite, yaml_reader
 from champion.suite.source import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
 from tests.conftest import TRIAGE, run_cli
 from tests.fuzz.checks import try_models_file, try_suite_file
@@ -202,7 +202,7 @@ def test_too_many_values_are_refused(put: Writer, monkeypatch: pytest.MonkeyPatc
     error = _refused(put("many.json", text))
     assert f"more than {MAX_VALUES} values" in error.message and error.line == 2
     # YAML composes in pure Python: the same rule, checked on a smaller limit
-    monkeypatch.setattr(source, "MAX_VALUES", 1000)
+    monkeypatch.setattr(yaml_reader, "MAX_VALUES", 1000)
     error = _refused(put("many.yaml", '{"task": "t",\n "many": [' + "1," * 1000 + "1]}"))
     assert "more than 1000 values" in error.message and error.line == 2
 

@@ -26,13 +26,26 @@ import codecs
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.constructor import ConstructorError
-from yaml.reader import ReaderError
+from champion.suite.document import (
+    LONG_INTEGER,
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    MAX_INT_DIGITS,
+    MAX_VALUES,
+    DocumentError,
+    DocumentSyntaxError,
+    KeyPath,
+    LineMap,
+    LongInteger,
+    SourceDocument,
+    clean_message,
+    describe_path,
+    shown,
+)
+from champion.suite.yaml_reader import SuiteYamlLoader, parse_yaml
 
 __all__ = [
     "MAX_DEPTH",
@@ -53,165 +66,7 @@ __all__ = [
     "shown",
 ]
 
-#: Largest file read, in bytes (8 MiB).
-MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
-#: Deepest nesting of lists and mappings.
-MAX_DEPTH = 64
-#: Most values (scalars, lists, mappings, keys) in one document, aliases expanded.
-MAX_VALUES = 500_000
-#: Longest integer, in decimal digits.
-MAX_INT_DIGITS = 300
-
 _INT_LIMIT = 10**MAX_INT_DIGITS
-_YAML_TAG = "tag:yaml.org,2002:"
-
-KeyPath = tuple[str | int, ...]
-LineMap = dict[KeyPath, int]
-
-
-class DocumentError(ValueError):
-    """The file cannot be read as a YAML/JSON document of plain data."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-class DocumentSyntaxError(DocumentError):
-    """The file is not valid YAML/JSON."""
-
-
-# ---------------------------------------------------------------- YAML loader
-
-class _LongInteger:
-    """Stands for an integer too long to convert; refused with its location."""
-
-
-_LONG_INTEGER = _LongInteger()
-_DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*")
-
-
-class SuiteYamlLoader(yaml.SafeLoader):
-    """A safe YAML loader for champion's files.
-
-    YAML 1.2 scalars where YAML 1.1 surprises: only ``true``/``false`` are
-    booleans (``labels: [yes, no]`` stays text), dates stay text and ``=`` is
-    text. Nesting is bounded while composing, so a deep document is refused
-    instead of exhausting the stack, and only plain data can be constructed.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        """Compose one node, refusing nesting past :data:`MAX_DEPTH`."""
-        self._nodes += 1
-        if self._depth > MAX_DEPTH or self._nodes > MAX_VALUES:
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            problem = (f"nesting deeper than {MAX_DEPTH} levels" if self._depth > MAX_DEPTH
-                       else f"more than {MAX_VALUES} values")
-            raise DocumentError(problem, mark.line + 1)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        """Construct one value; a malformed tagged scalar (``!!int abc``) is a YAML error."""
-        if (node.tag == _YAML_TAG + "int" and isinstance(node.value, str)
-                and len(node.value) > MAX_INT_DIGITS + 1 and _DECIMAL.fullmatch(node.value)):
-            return _LONG_INTEGER  # refused with its key path once the document is built
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, TypeError, AttributeError, OverflowError):
-            raise ConstructorError(None, None, _unreadable_scalar(node), node.start_mark) \
-                from None
-
-
-_DROPPED_RESOLVERS = {_YAML_TAG + name for name in ("bool", "timestamp", "value")}
-SuiteYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_RESOLVERS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-SuiteYamlLoader.add_implicit_resolver(
-    _YAML_TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-def _refuse_tag(loader: SuiteYamlLoader, node: yaml.Node) -> Any:
-    raise ConstructorError(
-        None, None, f"the tag {_short_tag(node.tag)} is not supported: values are text,"
-        " numbers, true/false, null, lists and mappings", node.start_mark,
-    )
-
-
-for _name in ("timestamp", "binary", "set", "omap", "pairs"):
-    SuiteYamlLoader.add_constructor(_YAML_TAG + _name, _refuse_tag)
-SuiteYamlLoader.add_constructor(None, _refuse_tag)
-
-
-def _short_tag(tag: str) -> str:
-    return shown("!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag)
-
-
-def _unreadable_scalar(node: yaml.Node) -> str:
-    value = node.value if isinstance(node, yaml.ScalarNode) else ""
-    return f"cannot read {shown(value)} as {_short_tag(node.tag)}"
-
-
-# ---------------------------------------------------------------- documents
-
-Locator = Callable[[KeyPath], "int | None"]
-
-
-class SourceDocument:
-    """Parsed data plus the 1-based line of each key path.
-
-    ``lines`` is a map from key path to line, or a function that finds the
-    line of the deepest known prefix of a key path; the readers give such a
-    function so that documents that load cleanly never pay for line numbers.
-    """
-
-    def __init__(self, path: str, data: Any, lines: LineMap | Locator,
-                 origin: Callable[[KeyPath], KeyPath] | None = None) -> None:
-        self.path = path
-        self.data = data
-        self._locate: Locator = (
-            (lambda key_path: _deepest(lines, key_path)) if isinstance(lines, dict) else lines)
-        self._origin = origin
-
-    def line_of(self, key_path: KeyPath) -> int | None:
-        """The line of the deepest known prefix of ``key_path``."""
-        if self._origin is not None:
-            key_path = self._origin(key_path)
-        return self._locate(tuple(key_path))
-
-    def relocated(self, data: Any, origin: Callable[[KeyPath], KeyPath]) -> SourceDocument:
-        """The same file seen as ``data``; ``origin`` maps its key paths back to the file's."""
-        return SourceDocument(self.path, data, self._locate, origin)
-
-
-def _deepest(lines: LineMap, key_path: KeyPath) -> int | None:
-    for end in range(len(key_path), -1, -1):
-        line = lines.get(key_path[:end])
-        if line is not None:
-            return line
-    return None
-
-
-def _lazy_map(make: Callable[[], LineMap]) -> Locator:
-    built: list[LineMap] = []
-
-    def locate(key_path: KeyPath) -> int | None:
-        if not built:
-            built.append(make())
-        return _deepest(built[0], key_path)
-
-    return locate
 
 
 def missing_file(path: Path) -> str | None:
@@ -255,9 +110,8 @@ def read_document(path: Path) -> SourceDocument:
         data = _parse_json(text)
         document = SourceDocument(str(path), data, lambda key_path: _json_line_of(text, key_path))
     else:
-        data, root = _parse_yaml(text)
-        document = SourceDocument(str(path), data,
-                                  _lazy_map(lambda: _line_map(root) if root is not None else {}))
+        data, locate = parse_yaml(text)
+        document = SourceDocument(str(path), data, locate)
     _check_values(document)
     return document
 
@@ -286,117 +140,10 @@ def _decode(raw: bytes) -> str:
                             line) from None
 
 
-# ---------------------------------------------------------------- YAML
-
-def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
-    loader: SuiteYamlLoader | None = None
-    try:
-        loader = SuiteYamlLoader(text)  # checks every character first
-        root = loader.get_single_node()
-        if root is None:
-            return None, None
-        _check_graph(root)
-        return loader.construct_document(root), root
-    except DocumentError:
-        raise
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "malformed document"
-        if exc.problem and exc.context:
-            problem = f"{exc.problem} ({exc.context})"
-        raise DocumentSyntaxError(f"invalid YAML: {problem}", line) from None
-    except ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
-        raise DocumentSyntaxError(
-            f"invalid YAML: character {_codepoint(exc.character)} is not allowed", line,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise DocumentSyntaxError(f"invalid YAML: {exc}", None) from None
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError) as exc:
-        # The YAML library does not guard every malformed stream; a crash inside
-        # it still means the text is not YAML it can read.
-        raise DocumentSyntaxError(f"invalid YAML ({type(exc).__name__})", None) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
-def _codepoint(character: object) -> str:
-    if isinstance(character, str) and len(character) == 1:
-        character = ord(character)
-    return f"U+{character:04X}" if isinstance(character, int) else shown(character)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [item for pair in node.value for item in pair]
-    return []
-
-
-def _check_graph(root: yaml.Node) -> None:
-    """Refuse recursive aliases, and nesting or size past the limits once
-    aliases are expanded (each node is visited once; sizes are memoized)."""
-    size: dict[int, int] = {}
-    depth: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            children = _children(node)
-            open_nodes.discard(key)
-            size[key] = 1 + sum(size[id(child)] for child in children)
-            depth[key] = (1 + max((depth[id(child)] for child in children), default=0)
-                          if isinstance(node, yaml.CollectionNode) else 0)
-            line = node.start_mark.line + 1
-            if depth[key] > MAX_DEPTH:
-                raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels"
-                                    " (aliases expanded)", line)
-            if size[key] > MAX_VALUES:
-                raise DocumentError(f"more than {MAX_VALUES} values (aliases expanded)", line)
-            continue
-        if key in size:
-            continue
-        open_nodes.add(key)
-        stack.append((node, True))
-        for child in _children(node):
-            if id(child) in open_nodes:
-                raise DocumentError("recursive alias: a value contains itself",
-                                    child.start_mark.line + 1)
-            if id(child) not in size:
-                stack.append((child, False))
-
-
-def _line_map(root: yaml.Node) -> LineMap:
-    lines: LineMap = {}
-    seen: set[int] = set()
-    stack: list[tuple[KeyPath, yaml.Node]] = [((), root)]
-    while stack:
-        key_path, node = stack.pop()
-        lines.setdefault(key_path, node.start_mark.line + 1)
-        if id(node) in seen:  # an alias: its lines are those of its anchor
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    child = (*key_path, key_node.value)
-                    stack.append((child, value_node))
-                    lines[child] = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                stack.append(((*key_path, index), item))
-    return lines
-
-
 # ---------------------------------------------------------------- JSON
 
-def _parse_int(text: str) -> int | _LongInteger:
-    return _LONG_INTEGER if len(text) > MAX_INT_DIGITS + 1 else int(text)
+def _parse_int(text: str) -> int | LongInteger:
+    return LONG_INTEGER if len(text) > MAX_INT_DIGITS + 1 else int(text)
 
 
 def _parse_json(text: str) -> Any:
@@ -555,38 +302,6 @@ def _scalar_problem(value: Any) -> str | None:
             f"integer of more than {MAX_INT_DIGITS} digits"
     if isinstance(value, float):
         return None if math.isfinite(value) else "number out of range (NaN or infinity)"
-    if isinstance(value, _LongInteger):
+    if isinstance(value, LongInteger):
         return f"integer of more than {MAX_INT_DIGITS} digits"
     return f"unsupported value ({type(value).__name__})"
-
-
-# ---------------------------------------------------------------- messages
-
-_PLAIN_KEY = re.compile(r"[^\s'\".\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]{1,64}")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def shown(value: object, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for error messages."""
-    try:
-        text = repr(value)
-    except ValueError:  # an integer too long to print
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def describe_path(key_path: Iterable[object]) -> str:
-    """A key path as ``cases.0.vars.ticket``; odd keys are quoted and cut short."""
-    parts = []
-    for part in key_path:
-        text = str(part) if isinstance(part, str | int) else None
-        parts.append(text if text is not None and _PLAIN_KEY.fullmatch(text)
-                     else shown(part, 40))
-    return ".".join(parts)
-
-
-def clean_message(text: str, limit: int = 500) -> str:
-    """One printable line: control characters escaped, cut to ``limit`` characters."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
