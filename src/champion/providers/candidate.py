@@ -196,10 +196,10 @@ def _unusable(candidate: Candidate) -> tuple[str, str] | None:
             return "base_url", f"not a valid URL: {candidate.base_url!r}"
         if parsed.scheme not in ("http", "https") or not parsed.host:
             return "base_url", f"expected http(s)://HOST[:PORT]/..., got {candidate.base_url!r}"
-    numbers = {"size_gb": candidate.size_gb}
-    if candidate.price is not None:
-        numbers["price"] = candidate.price.input_per_mtok + candidate.price.output_per_mtok
-    for key, number in numbers.items():
+    price = candidate.price
+    numbers = [("size_gb", candidate.size_gb)] + ([] if price is None else [
+        ("price", price.input_per_mtok), ("price", price.output_per_mtok)])
+    for key, number in numbers:
         if number is not None and not (math.isfinite(number) and number >= 0):
             return key, "expected a finite number, 0 or more"
     return None
