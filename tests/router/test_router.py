@@ -279,6 +279,21 @@ def test_one_provider_and_one_connection_serve_many_calls(runner_up_server: Mock
             assert len(router.route(TASK).champion._providers) == 1
 
 
+async def test_concurrent_calls_share_one_provider(
+        make_router: MakeRouter, champion_server: MockOpenAIServer) -> None:
+    champion_server.delay_s = 0.05
+    router = make_router()
+    tickets = [f"ticket {i}" for i in range(40)]
+    answers = await asyncio.gather(*(router.acomplete(TASK, {"ticket": t}) for t in tickets))
+    assert {a.served_by for a in answers} == {"champ"}
+    assert champion_server.chat_requests == 40
+    sent = sorted(r.json()["messages"][-1]["content"] for r in champion_server.requests
+                  if r.path.endswith("/chat/completions"))
+    assert sent == sorted(f"Ticket: {t}" for t in tickets)
+    assert len(router.route(TASK).champion._providers) == 1
+    await router.aclose()
+
+
 def test_unknown_task_and_missing_vars_are_input_errors(make_router: MakeRouter) -> None:
     router = make_router()
     with pytest.raises(UnknownTask):

@@ -162,6 +162,15 @@ def test_a_registered_model_passes_straight_through(
     assert body["messages"] == messages and body["max_tokens"] == 7
 
 
+def test_a_registered_model_streams_straight_through(
+        start: Callable[..., GatewayThread]) -> None:
+    stream = client(start()).chat.completions.create(
+        model="champ", messages=[{"role": "user", "content": "hi"}], stream=True)
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "billing"
+    assert {c.model for c in chunks} == {"champ"}
+
+
 def test_unknown_model_and_task_are_404_in_openai_shape(
         start: Callable[..., GatewayThread]) -> None:
     gateway = start()
