@@ -223,6 +223,14 @@ def test_environment_overrides_the_fallback(
     assert runner_up_server.chat_requests == 0
 
 
+def test_an_override_naming_an_unknown_provider_falls_back(
+        make_router: MakeRouter, runner_up_server: MockOpenAIServer) -> None:
+    environ = {"CHAMPION_MINI_TRIAGE_MODEL": "m", "CHAMPION_MINI_TRIAGE_PROVIDER": "nosuch"}
+    answer = make_router(environ=environ).complete(TASK, VARS)
+    assert answer.served_by == "second"
+    assert answer.fallback_reason is not None and "unknown provider" in answer.fallback_reason
+
+
 async def test_complete_works_inside_a_running_event_loop(make_router: MakeRouter) -> None:
     asyncio.get_running_loop()
     router = make_router()
