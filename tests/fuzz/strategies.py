@@ -3,7 +3,8 @@
 :func:`suite_files` and :func:`models_files` draw a :class:`FuzzFile` (a name
 and the bytes to write) from one of these families:
 
-- ``valid``: a correct document; it must load.
+- ``valid``: a correct document (suites: native or the cookbook's test-case
+  format); it must load.
 - ``wrong_types``: a valid document with values at random key paths replaced
   by values of other types or odd values (huge numbers and strings, NaN, odd
   Unicode, deep lists, YAML tags), keys dropped, unknown keys added.
@@ -34,6 +35,7 @@ __all__ = [
     "suite_files",
     "to_json",
     "to_yaml",
+    "valid_cookbooks",
     "valid_models",
     "valid_suites",
 ]
@@ -247,6 +249,31 @@ def valid_suites(draw: st.DrawFn) -> dict[str, Any]:
         cases.append(case)
     suite["cases"] = cases
     return suite
+
+
+_COOKBOOK_KEYS = ("id", "type", "difficulty", "expected_verdict", "reasoning")
+
+
+@st.composite
+def valid_cookbooks(draw: st.DrawFn) -> dict[str, Any]:
+    """A test-case file in the cookbook's format, with its prompt, that loads."""
+    names = draw(st.lists(_NAME.filter(lambda n: n not in _COOKBOOK_KEYS), max_size=3,
+                          unique=True))
+    prompt = draw(_template(names))
+    ids = draw(st.lists(safe_text.filter(bool), min_size=1, max_size=4, unique=True))
+    cases = []
+    for case_id in ids:
+        verdict = draw(st.sampled_from(["PASS", "FAIL"]))
+        case = {"id": case_id, "type": verdict, "difficulty": draw(safe_text),
+                "expected_verdict": verdict, "reasoning": draw(safe_text)}
+        case.update({name: draw(plain_values) for name in names})
+        cases.append(case)
+    return {
+        "task_type": draw(st.from_regex(r"[A-Za-z][A-Za-z0-9 _-]{0,20}", fullmatch=True)),
+        "version": draw(st.sampled_from(["1.0", "2"])), "created": "2026-01-01",
+        "prompt": draw(st.sampled_from([prompt, {"system": "Grade.", "user": prompt}])),
+        "test_cases": cases,
+    }
 
 
 _BASE_URLS = st.sampled_from([
@@ -514,7 +541,7 @@ def _files(documents: st.SearchStrategy[dict[str, Any]], stem: str) -> st.Search
 
 def suite_files() -> st.SearchStrategy[FuzzFile]:
     """Suite files of every family."""
-    return _files(valid_suites(), "suite")
+    return _files(valid_suites() | valid_cookbooks(), "suite")
 
 
 def models_files() -> st.SearchStrategy[FuzzFile]:
