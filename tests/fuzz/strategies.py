@@ -264,7 +264,7 @@ def valid_cookbooks(draw: st.DrawFn) -> dict[str, Any]:
     cases = []
     for case_id in ids:
         verdict = draw(st.sampled_from(["PASS", "FAIL"]))
-        case = {"id": case_id, "type": verdict, "difficulty": draw(safe_text),
+        case: dict[str, Any] = {"id": case_id, "type": verdict, "difficulty": draw(safe_text),
                 "expected_verdict": verdict, "reasoning": draw(safe_text)}
         case.update({name: draw(plain_values) for name in names})
         cases.append(case)
