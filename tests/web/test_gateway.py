@@ -191,6 +191,11 @@ def test_bad_requests_are_400(start: Callable[..., GatewayThread]) -> None:
     response = httpx.post(url, json={"model": f"task:{TASK}", "messages": "hi"})
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
+    response = httpx.post(url, json={"model": "champ", "messages": MESSAGES, "n": 2})
+    assert response.status_code == 400 and "n" in response.json()["error"]["message"]
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
+    response = httpx.post(url, json={"model": "champ", "messages": MESSAGES, "tools": tools})
+    assert response.status_code == 400 and "tools" in response.json()["error"]["message"]
     response = httpx.post(url, json={"model": f"task:{TASK}", "messages": MESSAGES,
                                      "champion": {"vars": {"other": 1}}})
     assert response.status_code == 400 and "ticket" in response.json()["error"]["message"]

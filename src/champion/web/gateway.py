@@ -19,9 +19,10 @@ The answer's ``model`` field names the model that served; the headers
 ``x-champion-served-by`` and ``x-champion-fallback`` (``none``, or why the
 champion did not serve) say what happened. ``GET /v1/models`` lists the tasks
 (``task:<task>``) and the models. Errors use OpenAI's shape,
-``{"error": {"message", "type", "code"}}``: 400 bad request, 401 without the
-bearer token, 404 unknown model or task, 502 when no model gave a usable
-answer, 504 when every model ran out of time.
+``{"error": {"message", "type", "code"}}``: 400 bad request (also for
+``tools``, ``functions``, ``logprobs`` or ``n`` other than 1, which the gateway
+does not serve), 401 without the bearer token, 404 unknown model or task, 502
+when no model gave a usable answer, 504 when every model ran out of time.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ __all__ = ["create_gateway", "error_body"]
 
 TASK_PREFIX = "task:"
 MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Requests that ask for these get a 400 rather than an answer that ignores them.
+UNSUPPORTED = ("tools", "functions", "logprobs")
 _HEADER_UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
@@ -245,6 +248,12 @@ def create_gateway(router: Router, token: str | None = None) -> ASGIApp:
             if not isinstance(model, str) or not model:
                 raise _Refused(400, "'model' is required: 'task:<task>' or a model id",
                                "invalid_request_error", "invalid_model")
+            unsupported = [name for name in UNSUPPORTED if body.get(name)]
+            if body.get("n", 1) != 1:
+                unsupported.append("n")
+            if unsupported:
+                raise _Refused(400, "not supported by this gateway: " + ", ".join(unsupported),
+                               "invalid_request_error", "unsupported_parameter")
             if model.startswith(TASK_PREFIX):
                 served = await _serve_task(router, model.removeprefix(TASK_PREFIX), body)
             else:
