@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from champion.records import Trial
@@ -85,16 +85,22 @@ class LocalExecutor:
         model = slot.candidate.id
         if not strategy.keep_running(model):
             return
-        planned = [(self.cases[case], batch) for case, batch in strategy.trials_for(model)
-                   if not recorder.ledger.has(model, case, batch)]
-        if not planned:
+        ledger = recorder.ledger
+
+        def pending() -> Iterator[tuple[Case, int]]:
+            return ((self.cases[case], batch) for case, batch in strategy.trials_for(model)
+                    if not ledger.has(model, case, batch))
+
+        total = sum(1 for _ in pending())
+        if not total:
             return
-        self.listener.model_started(model, len(planned))
+        planned = pending()
+        self.listener.model_started(model, total)
         notes = await slot.open()
         self.listener.model_loaded(model, slot.run.cold_start_ms, slot.run.error)
         if notes:
             self.listener.model_notes(model, notes)
-        await asyncio.to_thread(recorder.sink.add_model, recorder.run_id, slot.run)
+        await recorder.write(recorder.sink.add_model, recorder.run_id, slot.run)
         try:
             if slot.local or self.concurrency == 1:
                 for case, batch in planned:  # no task per trial on the common path
@@ -108,14 +114,14 @@ class LocalExecutor:
             await recorder.flush()
             await slot.release()
         slot.run.stopped = strategy.stopped.get(model)
-        await asyncio.to_thread(recorder.sink.add_model, recorder.run_id, slot.run)
+        await recorder.write(recorder.sink.add_model, recorder.run_id, slot.run)
         self.listener.model_finished(model, slot.run.stopped)
 
-    async def _pipeline(self, slot: ModelSlot, planned: list[tuple[Case, int]],
+    async def _pipeline(self, slot: ModelSlot, planned: Iterator[tuple[Case, int]],
                         strategy: Strategy, recorder: Recorder) -> None:
         """Up to ``concurrency`` calls in flight; a new one starts as soon as one ends."""
         model = slot.candidate.id
-        work = iter(planned)
+        work = planned
         finished: asyncio.Queue[Trial | None] = asyncio.Queue()
 
         async def worker() -> None:

@@ -1,8 +1,9 @@
 """Where every finished trial goes: the listener, the strategy and, in batches, the store.
 
 Trials are not kept in memory: the recorder hands them to the sink at most once
-per flush interval (in a worker thread, so a write never stalls calls in flight
-on other lanes) and always when a model ends or the run stops. Which trials
+per flush interval (on one writer thread, so a write never stalls calls in
+flight on other lanes, and one connection and one allocator arena serve every
+write) and always when a model ends or the run stops. Which trials
 exist is kept in a compact ledger, one byte per planned trial.
 """
 
@@ -10,13 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from champion.records import Trial
 from champion.runner.config import RunListener, TrialSink
 from champion.runner.strategy import Outcome, Strategy
 
 __all__ = ["Ledger", "Recorder"]
+
+#: Trials queued at most before a write, however fast the model answers.
+MAX_PENDING = 500
 
 
 class Ledger:
@@ -65,6 +71,11 @@ class Recorder:
         self.pending: list[Trial] = []
         self._last_flush = time.monotonic()
         self._lock = asyncio.Lock()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="champion-store")
+
+    async def write(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run a sink call on the writer thread."""
+        await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
 
     def replay(self, trial: Trial) -> None:
         """A trial stored by an earlier process of this run (resume)."""
@@ -80,7 +91,8 @@ class Recorder:
 
     async def maybe_flush(self) -> None:
         """Write queued trials when the flush interval has passed."""
-        if self.pending and time.monotonic() - self._last_flush >= self.flush_interval_s:
+        if self.pending and (len(self.pending) >= MAX_PENDING
+                             or time.monotonic() - self._last_flush >= self.flush_interval_s):
             await self.flush()
 
     async def flush(self) -> None:
@@ -90,10 +102,11 @@ class Recorder:
                 return
             batch, self.pending = self.pending, []
             self._last_flush = time.monotonic()
-            await asyncio.to_thread(self.sink.add_trials, self.run_id, batch)
+            await self.write(self.sink.add_trials, self.run_id, batch)
 
     def flush_now(self) -> None:
-        """Write queued trials synchronously (the run is stopping)."""
+        """Write queued trials synchronously (the run is stopping) and end the writer."""
+        self._writer.shutdown(wait=True)
         batch, self.pending = self.pending, []
         if batch:
             self.sink.add_trials(self.run_id, batch)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -97,10 +97,12 @@ class Strategy(abc.ABC):
         """Models to run now; empty when the run is done. Asked again after every wave."""
 
     @abc.abstractmethod
-    def trials_for(self, model: str) -> list[tuple[str, int]]:
+    def trials_for(self, model: str) -> Iterable[tuple[str, int]]:
         """(case, batch) pairs ``model`` runs in this wave, in order.
 
-        Pairs already stored are skipped by the executor.
+        Pairs already stored are skipped by the executor. A generator is fine
+        (and keeps memory flat for big suites); it may be iterated twice,
+        once to count and once to run, with no outcome observed in between.
         """
 
     @abc.abstractmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import ClassVar
 
 from champion.runner.strategy import Outcome, RunPlan, Strategy
@@ -24,10 +25,11 @@ class FullStrategy(Strategy):
         self._waves += 1
         return [m for m in self.plan.models if self.keep_running(m)] if self._waves == 1 else []
 
-    def trials_for(self, model: str) -> list[tuple[str, int]]:
+    def trials_for(self, model: str) -> Iterator[tuple[str, int]]:
         """Every batch in turn, each in its shuffled case order."""
-        return [(case, batch) for batch in range(self.plan.repeats)
-                for case in self.plan.batch_order(batch)]
+        for batch in range(self.plan.repeats):
+            for case in self.plan.batch_order(batch):
+                yield case, batch
 
     def observe(self, outcome: Outcome) -> None:
         """The full grid stops nothing."""
