@@ -524,14 +524,16 @@ def _yaml_tricks(draw: st.DrawFn, documents: st.SearchStrategy[dict[str, Any]],
                     "yaml_tricks")
 
 
-def _files(documents: st.SearchStrategy[dict[str, Any]], stem: str) -> st.SearchStrategy[FuzzFile]:
-    @st.composite
-    def serialized(draw: st.DrawFn, family: str, source: st.SearchStrategy[Any]) -> FuzzFile:
-        return _serialize(draw, draw(source), family, stem)
+@st.composite
+def _serialized(draw: st.DrawFn, source: st.SearchStrategy[Any], family: str,
+                stem: str) -> FuzzFile:
+    return _serialize(draw, draw(source), family, stem)
 
+
+def _files(documents: st.SearchStrategy[dict[str, Any]], stem: str) -> st.SearchStrategy[FuzzFile]:
     return st.one_of(
-        serialized("valid", documents),
-        serialized("wrong_types", _wrong_types(documents)),
+        _serialized(documents, "valid", stem),
+        _serialized(_wrong_types(documents), "wrong_types", stem),
         _damaged(documents, stem),
         _noise(stem),
         _deep(documents, stem),
