@@ -109,6 +109,15 @@ def test_alias_bomb_is_refused(put: Writer) -> None:
     assert "more than" in error.message and "values" in error.message and error.line
 
 
+def test_merge_key_bomb_is_refused(put: Writer) -> None:
+    keys = ", ".join(f"k{i}: {i}" for i in range(100))
+    lines = [f"m0: &m0 {{{keys}}}"]
+    lines += [f"m{i}: &m{i} {{<<: [" + ", ".join([f"*m{i - 1}"] * 100) + "]}"
+              for i in range(1, 5)]
+    error = _refused(put("merge.yaml", "\n".join(lines) + "\n"))
+    assert "more than" in error.message and error.line == 3
+
+
 @pytest.mark.parametrize("text", ["a: &a [*a]\n", "x: 1\na: &a {b: *a}\n",
                                   "m: &m {<<: *m}\n"])
 def test_recursive_alias_is_refused(put: Writer, text: str) -> None:
