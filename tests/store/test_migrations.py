@@ -180,3 +180,24 @@ def test_old_runs_get_the_fingerprint_the_suite_has_today(tmp_path: Path,
     dumped = suite.model_dump(mode="json", by_alias=True)
     assert revision_0002._fingerprint(dumped) == suite_fingerprint(suite)
     assert revision_0002._fingerprint(json.dumps(dumped)) == suite_fingerprint(suite)
+
+
+def test_the_written_out_head_is_the_newest_revision_script() -> None:
+    from champion.store.migrations import HEAD, head_revision
+
+    assert head_revision() == HEAD
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    code = ("import sys; from champion.store import Store; Store(sys.argv[1]).close();"
+            " print('alembic' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                           check=True)
+    again = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                           check=True)
+    assert first.stdout.strip() == "True"  # the fresh database was built by Alembic
+    assert again.stdout.strip() == "False"

@@ -1,4 +1,4 @@
-"""The run JSON (DESIGN §5)."""
+"""The run JSON: the pinned fields first, what later versions added after them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ __all__ = ["run_to_json", "write_json"]
 
 def run_to_json(result: RunResult) -> dict[str, Any]:
     """The pinned run object; extra keys follow the pinned ones."""
+    keys = {model.model: model.key for model in result.models}
     return {
         "format_version": result.format_version,
         "run_id": result.run_id,
@@ -27,7 +28,7 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "finished_at": result.finished_at.isoformat() if result.finished_at else None,
         "champion": result.champion,
         "runner_up": result.runner_up,
-        "models": [model_to_json(line) for line in result.ranking.models],
+        "models": [_with_key(model_to_json(line), keys) for line in result.ranking.models],
         "status": result.status,
         "seed": result.seed,
         "suite_fingerprint": result.suite_fingerprint or None,
@@ -35,6 +36,13 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
         "pareto_frontier": result.ranking.pareto_frontier,
     }
+
+
+def _with_key(line: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+    """A run stored before rankings kept the key still has it on its model row."""
+    if not line.get("key"):
+        line["key"] = keys.get(line["model"]) or None
+    return line
 
 
 def write_json(result: RunResult, path: str | Path) -> None:

@@ -16,18 +16,23 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Engine, Text, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from champion.store.engine import run_write
 
-__all__ = ["BASELINE", "current_revision", "head_revision", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+__all__ = ["BASELINE", "HEAD", "current_revision", "head_revision", "upgrade"]
 
 #: The revision that equals release 0.1's schema.
 BASELINE = "0001"
+#: The newest revision, written out so that opening an up-to-date database
+#: reads one row and never loads Alembic (a test keeps it equal to the scripts' head).
+HEAD = "0002"
 _ALEMBIC_DIR = Path(__file__).with_name("alembic")
 #: Any constant shared by every champion process; names the advisory lock.
 _PG_LOCK_ID = 0x63_68_61_6D_70  # "champ"
@@ -35,6 +40,8 @@ _PG_LOCK_ID = 0x63_68_61_6D_70  # "champ"
 
 @cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(_ALEMBIC_DIR),
                            version_locations=[str(_ALEMBIC_DIR / "versions")])
 
@@ -48,20 +55,34 @@ def head_revision() -> str:
 
 def current_revision(connection: Connection) -> str | None:
     """The database's revision; None for an empty database or one from release 0.1."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _stamped(connection: Connection) -> str | None:
+    """The recorded revision, read with one query (None when there is none yet)."""
+    try:
+        with connection.begin_nested() if connection.in_transaction() else connection.begin():
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
 
 
 def upgrade(engine: Engine, target: str = "head") -> list[str]:
     """Apply every revision the database lacks up to ``target`` (default: the newest);
     returns those applied, oldest first."""
-    wanted = head_revision() if target == "head" else target
+    wanted = HEAD if target == "head" else target
     with engine.connect() as connection:
-        if current_revision(connection) == wanted:
+        if _stamped(connection) == wanted:
             return []
     return run_write(engine, lambda connection: _upgrade_locked(connection, wanted))
 
 
 def _upgrade_locked(connection: Connection, target: str) -> list[str]:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     context = MigrationContext.configure(connection)
@@ -85,5 +106,8 @@ def _complete_release_0_1(connection: Connection) -> None:
     # The first 0.1 databases predate its second migration, which added this column.
     columns = {column["name"] for column in inspect(connection).get_columns("run_models")}
     if "warmup_error" not in columns:
+        from alembic.operations import Operations
+        from alembic.runtime.migration import MigrationContext
+
         Operations(MigrationContext.configure(connection)).add_column(
             "run_models", Column("warmup_error", Text))
