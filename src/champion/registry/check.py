@@ -8,31 +8,29 @@ promoted run (a new, stored run) and fails when the champion
   trials in the promoted run is paired with the same in the new run; a
   one-sided Wilcoxon signed-rank test says the new medians are larger
   (p < 0.05) *and* the median of the new per-case medians is more than 10%
-  above the old one. The test is exact up to 25 cases (normal approximation
-  beyond); with fewer than 5 cases no p-value can fall under 0.05, so slowness
-  alone never fails a check of so small a suite.
+  above the old one (the ranking's own Wilcoxon test: exact for small
+  samples, normal approximation beyond). With fewer than 5 cases no p-value
+  can fall under 0.05, so slowness alone never fails a check of so small a suite.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from champion.ranking.wilcoxon import wilcoxon
 from champion.records import Trial
 from champion.registry.entries import RegistryEntry
 from champion.store import Store
 
-__all__ = ["MAX_SLOWDOWN", "P_THRESHOLD", "CheckOutcome", "check_entry", "compare_latency",
-           "wilcoxon_greater"]
+__all__ = ["MAX_SLOWDOWN", "P_THRESHOLD", "CheckOutcome", "check_entry", "compare_latency"]
 
 #: A champion is "significantly slower" only when the test's p-value is below this ...
 P_THRESHOLD = 0.05
 #: ... and its median latency grew by more than this factor.
 MAX_SLOWDOWN = 1.10
-_EXACT_UP_TO = 25
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,8 @@ def compare_latency(then: Iterable[Trial], now: Iterable[Trial]) -> LatencyCompa
     return LatencyComparison(
         cases=len(cases), median_then_ms=median_then, median_now_ms=median_now,
         ratio=median_now / median_then if median_then > 0 else None,
-        p_value=wilcoxon_greater([b - a for a, b in zip(old, new, strict=True)]))
+        p_value=wilcoxon([b - a for a, b in zip(old, new, strict=True)],
+                         alternative="greater").p_value)
 
 
 def _case_medians(trials: Iterable[Trial]) -> dict[str, float]:
@@ -131,56 +130,3 @@ def _case_medians(trials: Iterable[Trial]) -> dict[str, float]:
         if trial.correct and trial.latency_ms is not None:
             times[trial.case_id].append(trial.latency_ms)
     return {case: statistics.median(values) for case, values in times.items()}
-
-
-def wilcoxon_greater(differences: Sequence[float]) -> float:
-    """One-sided p-value of the Wilcoxon signed-rank test that the differences are > 0.
-
-    Zero differences are dropped; tied magnitudes share their average rank.
-    Exact for up to 25 non-zero differences, normal approximation (with tie
-    and continuity correction) beyond.
-    """
-    nonzero = [d for d in differences if d != 0]
-    n = len(nonzero)
-    if n == 0:
-        return 1.0
-    ranks = _average_ranks([abs(d) for d in nonzero])
-    w_plus = sum(rank for rank, d in zip(ranks, nonzero, strict=True) if d > 0)
-    if n <= _EXACT_UP_TO:
-        return _exact_upper_tail(ranks, w_plus)
-    mean = n * (n + 1) / 4
-    ties: dict[float, int] = defaultdict(int)
-    for rank in ranks:
-        ties[rank] += 1
-    variance = n * (n + 1) * (2 * n + 1) / 24 - sum(t**3 - t for t in ties.values()) / 48
-    if variance <= 0:
-        return 1.0
-    z = (w_plus - mean - 0.5) / math.sqrt(variance)
-    return 0.5 * math.erfc(z / math.sqrt(2))
-
-
-def _average_ranks(values: Sequence[float]) -> list[float]:
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
-
-
-def _exact_upper_tail(ranks: Sequence[float], w_plus: float) -> float:
-    """P(W+ >= w_plus) when every sign is equally likely (ranks doubled to stay integral)."""
-    doubled = [round(rank * 2) for rank in ranks]
-    counts = {0: 1}
-    for rank in doubled:
-        step = dict(counts)
-        for total, ways in counts.items():
-            step[total + rank] = step.get(total + rank, 0) + ways
-        counts = step
-    threshold = round(w_plus * 2)
-    return sum(ways for total, ways in counts.items() if total >= threshold) / (1 << len(ranks))
