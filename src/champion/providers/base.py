@@ -27,6 +27,7 @@ __all__ = [
     "Completion",
     "Constraint",
     "GenerateRequest",
+    "Image",
     "Message",
     "ModelIdentity",
     "Provider",
@@ -39,11 +40,25 @@ MAX_ANSWER_CHARS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """An image sent with a message: its media type and its bytes in base64."""
+
+    media_type: str
+    data: str
+
+    @property
+    def data_uri(self) -> str:
+        """The image as a ``data:`` URI."""
+        return f"data:{self.media_type};base64,{self.data}"
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One chat message."""
+    """One chat message; ``images`` go with it (user messages of image cases)."""
 
     role: str
     content: str
+    images: tuple[Image, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +200,16 @@ class Provider(abc.ABC):
     def identity(self) -> ModelIdentity:
         """Provider, model, base URL (no credentials) and digest if known."""
         return ModelIdentity(self.name, self.candidate.model, self.candidate.base_url)
+
+    def key_suffix(self) -> str:
+        """What sets this configuration apart from the plain model in its key
+        (``+lora:<sha256[:12]>`` for an adapter); empty when nothing does."""
+        return ""
+
+    def memory_mb(self) -> float | None:
+        """Memory the loaded model takes as its backend reports it (MB), None when it
+        does not say; in-process models are measured by the runner instead."""
+        return None
 
     def list_price(self) -> tuple[float, float, str] | None:
         """(input, output) USD per million tokens and where that came from, if known."""

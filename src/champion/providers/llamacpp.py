@@ -16,6 +16,16 @@ Any other key ``Llama`` takes is passed as given; a key it does not take is not
 passed and is named by ``unapplied_settings``. A suite's extra sampling
 parameters (``top_k``, ``min_p``, ``repeat_penalty``, ...) go to
 ``create_completion``.
+
+A LoRA adapter (``lora_path``, ``lora_scale``) makes a configuration of its
+own: its key ends in ``+lora:<sha256[:12]>`` and its identity digest combines
+the model's and the adapter's, so history never confuses base and adapter.
+
+Images need a vision projector: ``clip_model_path: mmproj.gguf`` loads one
+with llama-cpp-python's multimodal chat handler (``chat_handler``, a class
+name in ``llama_cpp.llama_chat_format``, default ``Llava15ChatHandler``), and
+image cases then go through that handler. Without a projector an image case
+is refused (an error trial of kind ``rejected``) without calling the model.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import inspect
 import json
 import os
@@ -31,7 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from champion.errors import CandidateError, ProviderTimeout, ProviderUnavailable
+from champion.errors import CandidateError, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from champion.providers.base import (
     Completion,
     Constraint,
@@ -81,6 +92,12 @@ class LlamaCppOptions(ProviderOptions):
     lora_path: str | None = None
     lora_scale: float | None = None
     chat_format: str | None = None
+    clip_model_path: str | None = None
+    chat_handler: str = "Llava15ChatHandler"
+
+
+#: Typed options that configure champion's use of llama.cpp, not ``Llama`` arguments.
+_OWN_OPTIONS = ("clip_model_path", "chat_handler")
 
 
 @functools.cache
@@ -145,6 +162,9 @@ class LlamaCppProvider(Provider):
             if not self.path.is_file():
                 raise CandidateError(f"{candidate.id or model}: no such .gguf file: {model}")
         self.options, self._other_options = parse_options(LlamaCppOptions, candidate)
+        self.lora_path = self._optional_file("lora_path", "LoRA adapter")
+        self.clip_path = self._optional_file("clip_model_path", "vision projector")
+        self._lora_digest: str | None = None
         self._llm: Any = None
         self._chat = True
         self._formatter: Any = None
@@ -152,15 +172,40 @@ class LlamaCppProvider(Provider):
         self._prompts: RequestMemo[tuple[list[int], list[str], list[Any]]] = RequestMemo()
         self._digest: str | None = None
 
+    def _optional_file(self, option: str, what: str) -> Path | None:
+        value = getattr(self.options, option)
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise CandidateError(f"{self.candidate.id or self.candidate.model}: no such {what}"
+                                 f" file: {value} (options.{option})")
+        return path
+
     async def load(self) -> None:
         """Load the weights (part of the cold start)."""
         await asyncio.to_thread(self._load)
+
+    def key_suffix(self) -> str:
+        """``+lora:<sha256[:12]>`` (and ``x<scale>`` when not 1) for an adapter."""
+        if self.lora_path is None:
+            return ""
+        scale = self.options.lora_scale
+        return f"+lora:{self._adapter_digest()[:12]}" + (
+            f"x{scale:g}" if scale is not None and scale != 1.0 else "")
+
+    def _adapter_digest(self) -> str:
+        if self._lora_digest is None and self.lora_path is not None:
+            self._lora_digest = file_sha256(self.lora_path)
+        return self._lora_digest or ""
 
     def _llama_options(self) -> dict[str, Any]:
         """The arguments for ``Llama``: typed options, then other keys it takes."""
         accepted = _llama_arguments()
         self.unknown_options = tuple(k for k in self._other_options if k not in accepted)
-        options = self.options.model_dump(exclude_none=True)
+        options = self.options.model_dump(exclude_none=True, exclude=set(_OWN_OPTIONS))
+        if self.lora_path is not None:
+            options["lora_path"] = str(self.lora_path)
         options.update({k: self.candidate.options[k] for k in self._other_options
                         if k in accepted})
         return options
@@ -180,6 +225,8 @@ class LlamaCppProvider(Provider):
         options = self._llama_options()
         try:
             with _quiet_stderr():
+                if self.clip_path is not None:
+                    options["chat_handler"] = self._chat_handler()
                 self._llm = llama_cpp.Llama(model_path=str(self.path), verbose=False, **options)
         except (ValueError, RuntimeError, TypeError) as exc:
             raise ProviderUnavailable(f"could not load {self.path.name}: {exc}") from exc
@@ -199,12 +246,74 @@ class LlamaCppProvider(Provider):
                 stop_token_ids=[eos],
             )
 
+    def _chat_handler(self) -> Any:
+        from llama_cpp import llama_chat_format
+
+        name = self.options.chat_handler
+        handler = getattr(llama_chat_format, name, None)
+        if not (isinstance(handler, type) and name.endswith("ChatHandler")):
+            raise ProviderRejected(f"options.chat_handler: {name!r} is not a chat handler of"
+                                   " llama_cpp.llama_chat_format (e.g. Llava15ChatHandler)")
+        return handler(clip_model_path=str(self.clip_path), verbose=False)
+
     async def generate(self, request: GenerateRequest) -> Completion:
-        """Run one call in a worker thread; the timing is taken inside it."""
+        """Run one call in a worker thread; the timing is taken inside it.
+
+        Raises:
+            ProviderRejected: the request carries images and no vision
+                projector is configured.
+        """
+        has_images = any(m.images for m in request.messages)
+        if has_images and self.clip_path is None:
+            raise ProviderRejected(
+                f"{self.candidate.id or self.path.name} cannot take images: no vision projector"
+                " (set options.clip_model_path to the model's mmproj .gguf)")
         if self._llm is None:
             await self.load()
         grammar = self._grammar(request.constraint)
+        if has_images:
+            return await asyncio.to_thread(self._generate_with_images, request, grammar)
         return await asyncio.to_thread(self._generate, request, grammar)
+
+    def _generate_with_images(self, request: GenerateRequest, grammar: Any) -> Completion:
+        """One call through the multimodal chat handler (it encodes the images itself)."""
+        messages = [{"role": m.role, "content": m.content} if not m.images else {
+            "role": m.role, "content": [{"type": "text", "text": m.content}] + [
+                {"type": "image_url", "image_url": {"url": image.data_uri}}
+                for image in m.images]} for m in request.messages]
+        options: dict[str, Any] = {
+            "max_tokens": request.max_tokens, "temperature": request.temperature,
+            "seed": request.seed, "stop": list(request.stop), "grammar": grammar,
+            "stream": True}
+        if request.top_p is not None:
+            options["top_p"] = request.top_p
+        options.update({k: v for k, v in request.extra_params.items() if k in _SAMPLING
+                        and k in ("top_k", "min_p", "typical_p", "repeat_penalty",
+                                  "frequency_penalty", "presence_penalty")})
+        pieces: list[str] = []
+        ttft: int | None = None
+        finish: str | None = None
+        start = time.perf_counter_ns()
+        deadline = start + int(request.timeout_s * 1e9)
+        try:
+            for chunk in self._llm.create_chat_completion(messages=messages, **options):
+                choice = chunk["choices"][0]
+                text = choice.get("delta", {}).get("content")
+                if text:
+                    if ttft is None:
+                        ttft = time.perf_counter_ns() - start
+                    pieces.append(text)
+                finish = choice.get("finish_reason") or finish
+                if time.perf_counter_ns() > deadline:
+                    raise ProviderTimeout(f"timeout: no answer within {request.timeout_s:g} s")
+        except ProviderTimeout:
+            raise
+        except Exception as exc:  # llama.cpp errors surface as assorted exceptions
+            raise ProviderUnavailable(f"llama.cpp failed: {type(exc).__name__}: {exc}") from exc
+        latency = time.perf_counter_ns() - start
+        return Completion(text="".join(pieces), latency_ns=latency, ttft_ns=ttft, ttfot_ns=ttft,
+                          completion_tokens=len(pieces), tokens_estimated=True,
+                          finish_reason=finish)
 
     def _grammar(self, constraint: Constraint | None) -> Any:
         if constraint is None:
@@ -297,8 +406,21 @@ class LlamaCppProvider(Provider):
             llm.close()
 
     def identity(self) -> ModelIdentity:
-        """Provider, model and the GGUF file's SHA-256."""
+        """Provider, model and the GGUF file's SHA-256; with an adapter, a digest of
+        both files and the adapter's own hash and scale in the details."""
         if self._digest is None:
             self._digest = f"sha256:{file_sha256(self.path)}"
-        return ModelIdentity(self.name, self.candidate.model, None, self._digest,
-                             {"file": self.path.name, "chat_template": self._chat})
+        details: dict[str, Any] = {"file": self.path.name, "chat_template": self._chat}
+        digest = self._digest
+        if self.lora_path is not None:
+            adapter = self._adapter_digest()
+            scale = 1.0 if self.options.lora_scale is None else self.options.lora_scale
+            details["base_digest"] = self._digest
+            details["lora"] = {"file": self.lora_path.name, "sha256": adapter, "scale": scale}
+            combined = f"{self._digest}+lora:sha256:{adapter}x{scale!r}"
+            digest = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
+        if self.clip_path is not None:
+            details["projector"] = {"file": self.clip_path.name,
+                                    "sha256": file_sha256(self.clip_path),
+                                    "chat_handler": self.options.chat_handler}
+        return ModelIdentity(self.name, self.candidate.model, None, digest, details)

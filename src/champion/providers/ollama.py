@@ -32,12 +32,14 @@ from champion.errors import ProviderError, ProviderProtocolError, ProviderReject
 from champion.providers.base import (
     Completion,
     GenerateRequest,
+    Message,
     ModelIdentity,
     ProviderOptions,
     parse_options,
 )
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.http import METADATA_BYTES, HttpOptions, HttpProvider, read_capped
+from champion.providers.memo import RequestMemo
 from champion.providers.stream import (
     DRAIN_LINES,
     LineReader,
@@ -48,7 +50,8 @@ from champion.providers.stream import (
 )
 from champion.secrets import redact
 
-__all__ = ["OllamaModelOptions", "OllamaOptions", "OllamaProvider", "installed_models"]
+__all__ = ["OllamaModelOptions", "OllamaOptions", "OllamaProvider", "installed_models",
+           "model_capabilities"]
 
 _COUNTS = ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
            "eval_count", "eval_duration")
@@ -116,6 +119,29 @@ async def installed_models(provider: HttpProvider) -> list[dict[str, Any]]:
     return [m for m in models if isinstance(m, dict)]
 
 
+async def model_capabilities(provider: HttpProvider, model: str) -> tuple[str, ...] | None:
+    """The ``capabilities`` of ``POST /api/show`` for ``model``; None when the server
+    does not list them (an older Ollama, another server, an error)."""
+    try:
+        async with provider.stream("POST", "/api/show", {"model": model}) as response:
+            raw, cut = await read_capped(response, METADATA_BYTES)
+        shown = None if cut else json.loads(raw)
+    except (ProviderError, ValueError):
+        return None
+    listed = shown.get("capabilities") if isinstance(shown, dict) else None
+    if not isinstance(listed, list):
+        return None
+    return tuple(str(c) for c in listed if isinstance(c, str))
+
+
+def _message(message: Message) -> dict[str, Any]:
+    """A chat message; its images go in ``images`` as base64."""
+    sent: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.images:
+        sent["images"] = [image.data for image in message.images]
+    return sent
+
+
 class OllamaProvider(HttpProvider):
     """A model served by Ollama."""
 
@@ -136,6 +162,11 @@ class OllamaProvider(HttpProvider):
         self._installed: dict[str, Any] = {}
         self._resident = False
         self.load_response: dict[str, Any] | None = None
+        #: What ``/api/show`` lists (``completion``, ``vision``, ``tools``, ...); None: unknown.
+        self.capabilities: tuple[str, ...] | None = None
+        #: The loaded model's entry in ``/api/ps`` (``size``, ``size_vram`` in bytes).
+        self.footprint: dict[str, int] = {}
+        self._encoded: RequestMemo[bytes] = RequestMemo()
 
     async def load(self) -> None:
         """Check the model is installed, then preload it (``messages: []``)."""
@@ -147,6 +178,7 @@ class OllamaProvider(HttpProvider):
                                           f" on {public_url(self.base_url)}"
                                           f" (installed: {names})"))
         self._installed = found
+        self.capabilities = await model_capabilities(self, self.candidate.model)
         self._resident = True
         async with self.stream("POST", "/api/chat", {
                 "model": self.candidate.model, "messages": [],
@@ -157,6 +189,26 @@ class OllamaProvider(HttpProvider):
         except ValueError:
             raise ProviderProtocolError(
                 f"protocol: load answer {redact(repr(raw[:80]))}") from None
+        self.footprint = await self._loaded_size()
+
+    async def _loaded_size(self) -> dict[str, int]:
+        """``size`` and ``size_vram`` (bytes) of this model in ``/api/ps``; empty when
+        the server does not say."""
+        try:
+            listing = await self.get_json("/api/ps")
+        except ProviderError:
+            return {}
+        models = listing.get("models") if isinstance(listing, dict) else None
+        for entry in models if isinstance(models, list) else ():
+            if isinstance(entry, dict) and _same_model(self.candidate.model, entry):
+                return {key: entry[key] for key in ("size", "size_vram")
+                        if type(entry.get(key)) is int and entry[key] >= 0}
+        return {}
+
+    def memory_mb(self) -> float | None:
+        """The loaded model's size in memory as ``/api/ps`` reports it (MB)."""
+        size = self.footprint.get("size")
+        return None if size is None else size / 1e6
 
     def body(self, request: GenerateRequest) -> dict[str, Any]:
         """The JSON body of ``POST /api/chat``."""
@@ -174,7 +226,7 @@ class OllamaProvider(HttpProvider):
         options.update(self.model_options)
         body: dict[str, Any] = {
             "model": self.candidate.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [_message(m) for m in request.messages],
             "stream": True, "options": options, "keep_alive": self.keep_alive,
         }
         if self.think is not None:
@@ -187,8 +239,18 @@ class OllamaProvider(HttpProvider):
         return body
 
     async def generate(self, request: GenerateRequest) -> Completion:
-        """One streamed chat; the final ``done`` object carries the server's timings."""
-        body = self.body(request)
+        """One streamed chat; the final ``done`` object carries the server's timings.
+
+        Raises:
+            ProviderRejected: the request carries images and the server lists
+                the model's capabilities without ``vision``.
+        """
+        if self.capabilities is not None and "vision" not in self.capabilities \
+                and any(m.images for m in request.messages):
+            raise ProviderRejected(
+                f"model {self.candidate.model!r} cannot take images: Ollama lists its"
+                f" capabilities as {', '.join(self.capabilities) or 'none'} (no vision)")
+        body = self._encoded.get(request, lambda r: json.dumps(self.body(r)).encode())
         final: dict[str, Any] | None = None
         latency: int | None = None
         start = time.perf_counter_ns()
@@ -258,6 +320,10 @@ class OllamaProvider(HttpProvider):
         """Endpoint, model name and the digest from ``/api/tags``."""
         details: dict[str, Any] = {k: self._installed[k] for k in ("size", "details", "modified_at")
                    if k in self._installed}
+        if self.capabilities is not None:
+            details["capabilities"] = list(self.capabilities)
+        if self.footprint:
+            details["loaded"] = dict(self.footprint)
         digest = self._installed.get("digest")
         digest = digest if isinstance(digest, str) else None
         return ModelIdentity(self.name, self.candidate.model, public_url(self.base_url),

@@ -31,7 +31,13 @@ import httpx
 from pydantic import Field
 
 from champion.errors import ProviderError, ProviderProtocolError, ProviderUnavailable
-from champion.providers.base import Completion, GenerateRequest, ModelIdentity, parse_options
+from champion.providers.base import (
+    Completion,
+    GenerateRequest,
+    Message,
+    ModelIdentity,
+    parse_options,
+)
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.grammar import labels_grammar
 from champion.providers.http import HttpOptions, HttpProvider
@@ -69,6 +75,17 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     if type(value) is dict:
         return value
     raise ProviderProtocolError(f"protocol: {what} is a {type(value).__name__}, not an object")
+
+
+def _message(message: Message) -> dict[str, Any]:
+    """A chat message; one with images has content parts: its text, then each
+    image as an ``image_url`` part with a ``data:`` URI."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    parts += [{"type": "image_url", "image_url": {"url": image.data_uri}}
+              for image in message.images]
+    return {"role": message.role, "content": parts}
 
 
 class _Stream:
@@ -117,7 +134,7 @@ class OpenAIProvider(HttpProvider):
         """The JSON body of a chat completion request."""
         body: dict[str, Any] = {
             "model": self.candidate.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [_message(m) for m in request.messages],
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "stream": stream,

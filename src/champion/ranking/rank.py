@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from champion.ranking.ceilings import Ceilings
+from champion.ranking.ceilings import Ceilings, memory_reasons
 from champion.ranking.compare import PairComparison
 from champion.ranking.detail import (
     SpeedEntry,
@@ -260,7 +260,7 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
                        if rules.output_kind == "json" and total else None)
     extra = details(counts, polarity=rules.polarity, case_order=rules.expected,
                     cost_usd=cost, json_valid_rate=json_valid_rate, ceilings=rules.ceilings)
-    because = list(extra.ceiling_reasons)
+    because = list(extra.ceiling_reasons) + memory_reasons(rules.ceilings, run.memory_mb)
     if pass_rate < rules.min_pass_rate:
         because.insert(0, f"pass rate {pass_rate:.1%} under the {rules.min_pass_rate:.0%} rule")
     if never_ran:

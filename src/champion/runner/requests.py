@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from champion.providers.base import Constraint, GenerateRequest, Message
+from champion.errors import SuiteError
+from champion.providers.base import Constraint, GenerateRequest, Image, Message
+from champion.suite.images import ImageError
 from champion.suite.model import Case, Suite
 
 __all__ = ["build_requests", "messages_request", "render_request", "warmup_request"]
@@ -32,13 +34,25 @@ def _request(suite: Suite, messages: tuple[Message, ...]) -> GenerateRequest:
 
 
 def build_requests(suite: Suite) -> dict[str, GenerateRequest]:
-    """Case id → the rendered request."""
+    """Case id → the rendered request; a case's images are encoded here, once.
+
+    Raises:
+        SuiteError: an image of a suite rebuilt from a stored run can no longer be read.
+    """
     system, user = suite.prompt.templates()
     requests = {}
     for case in suite.cases:
         requests[case.id] = _request(suite, _messages(system.render(case.vars) if system else None,
-                                                      user.render(case.vars)))
+                                                      user.render(case.vars), _images(suite, case)))
     return requests
+
+
+def _images(suite: Suite, case: Case) -> tuple[Image, ...]:
+    try:
+        return tuple(Image(image.media_type or "application/octet-stream", image.base64())
+                     for image in case.images)
+    except ImageError as exc:
+        raise SuiteError(suite.source or suite.task, f"case {case.id!r}: {exc}") from None
 
 
 def render_request(suite: Suite, variables: Mapping[str, Any]) -> GenerateRequest:
@@ -57,10 +71,11 @@ def messages_request(suite: Suite, messages: Sequence[Message]) -> GenerateReque
     return _request(suite, tuple(messages))
 
 
-def _messages(system: str | None, user: str) -> tuple[Message, ...]:
+def _messages(system: str | None, user: str,
+              images: tuple[Image, ...] = ()) -> tuple[Message, ...]:
     if system:
-        return (Message("system", system), Message("user", user))
-    return (Message("user", user),)
+        return (Message("system", system), Message("user", user, images))
+    return (Message("user", user, images),)
 
 
 def warmup_request(suite: Suite, first: Case) -> GenerateRequest:

@@ -58,8 +58,8 @@ class ModelSlot:
         self.run = ModelRun(
             model=candidate.id, provider=candidate.provider, model_name=candidate.model,
             base_url=None if lane == IN_PROCESS else lane, key=f"{candidate.provider}/"
-            f"{candidate.model}@{lane}", candidate=_public_spec(candidate), lane=lane,
-            error=self.skip_reason,
+            f"{candidate.model}@{lane}{self._key_suffix()}", candidate=_public_spec(candidate),
+            lane=lane, error=self.skip_reason,
         )
         if candidate.price is not None:
             self.run.price_in_per_mtok = candidate.price.input_per_mtok
@@ -82,6 +82,16 @@ class ModelSlot:
         """Models on the same lane run one after another."""
         return self.run.lane or IN_PROCESS
 
+    def _key_suffix(self) -> str:
+        """What sets the configuration apart from its plain model (an adapter's hash)."""
+        if self.provider is None:
+            return ""
+        try:
+            return self.provider.key_suffix()
+        except (OSError, ChampionError) as exc:
+            self.skip_reason, self.skip_kind = redact(str(exc)), "rejected"
+            return ""
+
     def _lane(self) -> str:
         if self.provider is None or self.provider.local:
             return IN_PROCESS
@@ -102,7 +112,9 @@ class ModelSlot:
         start = time.perf_counter_ns()
         try:
             await self.provider.load()
-            if self.local and rss_before is not None and first:
+            if first:
+                self.run.memory_mb = self.provider.memory_mb()
+            if self.local and rss_before is not None and first and self.run.memory_mb is None:
                 after = _rss_mb()
                 self.run.memory_mb = None if after is None else max(0.0, after - rss_before)
             if self.config.warmup:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from champion.errors import SuiteError
 from champion.suite.cookbook import from_cookbook, is_cookbook
+from champion.suite.images import ImageError, load_image
 from champion.suite.model import CHECK_TYPES, Suite
 from champion.suite.source import (
     DocumentError,
@@ -73,7 +74,7 @@ def _load(file: Path, prompt_file: str | Path | None) -> Suite:
         where = f"{describe_path(loc)}: " if loc else ""
         raise SuiteError(str(file), where + message, document.line_of(loc)) from None
     _check_semantics(suite, document)
-    return suite
+    return _with_images(suite, document, file.parent)
 
 
 def _read_prompt_file(path: Path) -> Any:
@@ -174,6 +175,24 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
                              (check.json_schema, ("check", "schema"))):
         if schema is not None:
             _check_schema(schema, path, document.line_of(key_path))
+
+
+def _with_images(suite: Suite, document: SourceDocument, base: Path) -> Suite:
+    """Every case's images read and checked (relative paths from the suite's folder)."""
+    if not any(case.images for case in suite.cases):
+        return suite
+    cases = []
+    for index, case in enumerate(suite.cases):
+        loaded = []
+        for number, image in enumerate(case.images):
+            try:
+                loaded.append(load_image(image.source, base))
+            except ImageError as exc:
+                raise SuiteError(document.path, f"case {shown(case.id)}: images[{number}]:"
+                                 f" {exc}", document.line_of(("cases", index, "images", number)),
+                                 ) from None
+        cases.append(case.model_copy(update={"images": tuple(loaded)}) if loaded else case)
+    return suite.model_copy(update={"cases": tuple(cases)})
 
 
 def _check_schema(schema: dict[str, Any], path: str, line: int | None) -> None:

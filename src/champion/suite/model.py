@@ -14,6 +14,7 @@ from pydantic import (
     model_serializer,
 )
 
+from champion.suite.images import CaseImage
 from champion.suite.template import Template
 
 __all__ = [
@@ -100,6 +101,7 @@ class QualifySpec(_Frozen):
     max_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     max_cost_per_case_usd: float | None = Field(default=None, ge=0.0)
     min_json_valid_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_memory_mb: float | None = Field(default=None, gt=0)
 
     @model_serializer(mode="wrap")
     def _without_unset_ceilings(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -124,7 +126,11 @@ class Params(_Frozen):
 
 
 class Case(_Frozen):
-    """One gold-labelled test case."""
+    """One gold-labelled test case.
+
+    ``images`` go with the user message: file paths relative to the suite file
+    or ``data:`` URIs, checked and read when the suite loads.
+    """
 
     id: str
     vars: dict[str, Any] = {}
@@ -132,6 +138,15 @@ class Case(_Frozen):
     type: str | None = None
     difficulty: str | None = None
     why: str | None = None
+    images: tuple[CaseImage, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_no_images(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A case without images dumps (and fingerprints) exactly as before images existed.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("images"):
+            data.pop("images", None)
+        return data
 
 
 class Suite(_Frozen):

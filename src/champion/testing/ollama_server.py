@@ -5,7 +5,14 @@ documented protocol exactly: ``GET /api/tags``; ``POST /api/chat`` streaming
 NDJSON objects and a final ``done: true`` object whose durations are in
 nanoseconds, measured by this server's own clock; an empty ``messages`` list
 loads a model (``done_reason: "load"``) or, with ``keep_alive: 0``, unloads it;
-``{"error": ...}`` with 404 for an unknown model.
+``{"error": ...}`` with 404 for an unknown model; ``POST /api/show`` with the
+model's ``capabilities``; ``GET /api/ps`` with each loaded model's ``size``
+and ``size_vram`` in bytes.
+
+A message's ``images`` (base64) are decoded and kept in ``images``. A model
+with the ``vision`` capability answers a chat that carries images with what it
+reads from them (see :mod:`champion.testing.vision`); any other model refuses
+it with 400.
 
 ``fault`` makes every chat that generates (loading and unloading still work)
 fail in one of the :data:`~champion.testing.loopback.Fault` ways; ``raw``
@@ -32,6 +39,7 @@ from champion.testing.loopback import (
     Request,
     Responder,
 )
+from champion.testing.vision import decode_base64, describe_image
 
 __all__ = ["OllamaModel", "OllamaProtocolServer"]
 
@@ -42,6 +50,9 @@ class OllamaModel:
 
     ``rules``: (regex, reply) pairs tried on the last user message; ``reply``
     otherwise. Generation takes ``prompt_ms`` then ``token_ms`` per token.
+    ``capabilities`` are what ``/api/show`` lists; ``loaded_size`` and
+    ``size_vram`` what ``/api/ps`` says it takes once loaded (bytes; None:
+    ``size`` × 1.2, all of it in VRAM when ``size_vram`` is None).
     """
 
     reply: str = "ok"
@@ -54,6 +65,15 @@ class OllamaModel:
     family: str = "llama"
     parameter_size: str = "1B"
     quantization_level: str = "Q4_K_M"
+    capabilities: tuple[str, ...] = ("completion",)
+    loaded_size: int | None = None
+    size_vram: int | None = None
+
+    @property
+    def memory(self) -> tuple[int, int]:
+        """(size, size_vram) in bytes once loaded."""
+        size = self.loaded_size if self.loaded_size is not None else int(self.size * 1.2)
+        return size, size if self.size_vram is None else self.size_vram
 
     def answer(self, prompt: str) -> str:
         """The reply for a prompt."""
@@ -93,20 +113,70 @@ class OllamaProtocolServer(LoopbackServer):
         self.raw = raw
         #: Chat requests that asked for generation (not loads or unloads).
         self.chat_requests = 0
+        #: Every image received, decoded, in order.
+        self.images: list[bytes] = []
 
     def digest(self, name: str) -> str:
         """A stable 64-hex digest per model name."""
         return hashlib.sha256(name.encode()).hexdigest()
 
+    def _details(self, model: OllamaModel) -> dict[str, Any]:
+        return {"format": "gguf", "family": model.family, "families": None,
+                "parameter_size": model.parameter_size,
+                "quantization_level": model.quantization_level}
+
+    def _find(self, name: str) -> OllamaModel | None:
+        return self.models.get(name) or self.models.get(name.removesuffix(":latest"))
+
+    async def _show(self, request: Request, respond: Responder) -> None:
+        body = request.json()
+        name = str(body.get("model") or body.get("name") or "") if isinstance(body, dict) else ""
+        model = self._find(name)
+        if model is None:
+            await respond.json(404, {"error": f"model '{name}' not found"})
+            return
+        await respond.json(200, {
+            "modelfile": f"FROM {name}\n", "parameters": "", "template": "{{ .Prompt }}",
+            "details": {"parent_model": "", **self._details(model)},
+            "model_info": {"general.architecture": model.family},
+            "capabilities": list(model.capabilities),
+            "modified_at": "2026-01-02T03:04:05Z"})
+
+    async def _ps(self, respond: Responder) -> None:
+        running = []
+        for name in list(self.loaded):
+            model = self._find(name)
+            if model is None:
+                continue
+            size, vram = model.memory
+            running.append({"name": name, "model": name, "size": size,
+                            "digest": self.digest(name), "details": self._details(model),
+                            "expires_at": "2026-01-02T04:04:05Z", "size_vram": vram})
+        await respond.json(200, {"models": running})
+
+    def _take_images(self, body: dict[str, Any]) -> list[bytes] | None:
+        """The images of the chat's messages, decoded; None when one is not base64."""
+        found: list[bytes] = []
+        for message in body.get("messages") or []:
+            sent = message.get("images") if isinstance(message, dict) else None
+            for item in sent if isinstance(sent, list) else ():
+                data = decode_base64(item)
+                if data is None:
+                    return None
+                found.append(data)
+        return found
+
     async def handle(self, request: Request, respond: Responder) -> None:
-        """Route ``/api/tags`` and ``/api/chat``."""
-        if request.method == "GET" and request.path == "/api/tags":
+        """Route ``/api/tags``, ``/api/show``, ``/api/ps`` and ``/api/chat``."""
+        if request.method == "POST" and request.path == "/api/show":
+            await self._show(request, respond)
+        elif request.method == "GET" and request.path == "/api/ps":
+            await self._ps(respond)
+        elif request.method == "GET" and request.path == "/api/tags":
             await respond.json(200, {"models": [
                 {"name": name, "model": name, "modified_at": "2026-01-02T03:04:05Z",
                  "size": model.size, "digest": self.digest(name),
-                 "details": {"format": "gguf", "family": model.family, "families": None,
-                             "parameter_size": model.parameter_size,
-                             "quantization_level": model.quantization_level}}
+                 "details": self._details(model)}
                 for name, model in self.models.items()]})
         elif request.method == "POST" and request.path == "/api/chat":
             body = request.json() or {}
@@ -175,7 +245,7 @@ class OllamaProtocolServer(LoopbackServer):
 
     async def _chat(self, body: dict[str, Any], respond: Responder) -> None:
         name = str(body.get("model", ""))
-        model = self.models.get(name) or self.models.get(name.removesuffix(":latest"))
+        model = self._find(name)
         if model is None:
             await respond.json(404, {"error": f"model '{name}' not found"})
             return
@@ -199,9 +269,19 @@ class OllamaProtocolServer(LoopbackServer):
                                      "message": {"role": "assistant", "content": ""},
                                      "done_reason": reason, "done": True})
             return
+        images = self._take_images(body)
+        if images is None:
+            await respond.json(400, {"error": "illegal base64 data in images"})
+            return
+        if images and "vision" not in model.capabilities:
+            await respond.json(400, {"error": "this model is missing data required for"
+                                              " image input"})
+            return
+        self.images += images
         self.loaded[name] = keep_alive
         prompt = str(messages[-1].get("content", ""))
-        text = model.answer(prompt)
+        text = (" ".join(describe_image(image) for image in images) if images
+                else model.answer(prompt))
         if self.fault is not None:
             await self._faulty_stream(name, text, respond)
             return

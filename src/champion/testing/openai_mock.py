@@ -5,6 +5,12 @@ overhead benchmarks against a bare httpx loop, and for failure tests. Real
 endpoints are tested against llama-cpp-python's own server. Answers follow the
 chat completions protocol: ``chat.completion`` objects, or server-sent events
 of ``chat.completion.chunk`` objects ending with ``data: [DONE]``.
+
+A user message may have content parts: ``text`` parts and ``image_url`` parts
+with ``data:`` URIs. The server decodes every image (kept in ``images``) and
+answers a chat that carries images with what it reads from them (see
+:mod:`champion.testing.vision`); with ``vision=False`` it refuses such a chat
+with 400, as a server without a vision projector does.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from champion.testing.loopback import (
     Request,
     Responder,
 )
+from champion.testing.vision import decode_base64, describe_image, message_text
 
 __all__ = ["MockOpenAIServer", "Mode"]
 
@@ -47,13 +54,18 @@ class MockOpenAIServer(LoopbackServer):
         raw: bytes to answer every chat request with, instead of the protocol
             (a :class:`RawResponse`, or a function of the request); may be set
             at any time.
+        vision: take images (False: a chat with images gets 400).
     """
 
     def __init__(self, reply: str | Callable[[str], str] = "ok", *, delay_ms: float = 0.0,
                  mode: Mode = "ok", reasoning: str = "", usage: bool = True,
                  model: str = "mock", fail_first: int = 0, fail_status: int = 429,
-                 retry_after: str | None = "1", raw: RawHook | None = None) -> None:
+                 retry_after: str | None = "1", raw: RawHook | None = None,
+                 vision: bool = True) -> None:
         super().__init__()
+        self.vision = vision
+        #: Every image received, decoded, in order.
+        self.images: list[bytes] = []
         self.reply = reply
         self.delay_s = delay_ms / 1000
         self.mode = mode
@@ -67,11 +79,31 @@ class MockOpenAIServer(LoopbackServer):
         #: Chat completion requests received.
         self.chat_requests = 0
 
-    def _answer(self, body: dict[str, Any]) -> str:
+    def _answer(self, body: dict[str, Any], images: list[bytes]) -> str:
+        if images:
+            return " ".join(describe_image(image) for image in images)
         if callable(self.reply):
             messages = body.get("messages") or [{}]
-            return self.reply(str(messages[-1].get("content", "")))
+            return self.reply(message_text(messages[-1].get("content", "")))
         return self.reply
+
+    @staticmethod
+    def _images(body: dict[str, Any]) -> list[bytes] | str:
+        """Every image of the request, decoded; or why the request is malformed."""
+        found: list[bytes] = []
+        for message in body.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            for part in content if isinstance(content, list) else ():
+                if not isinstance(part, dict) or part.get("type") != "image_url":
+                    continue
+                url = (part.get("image_url") or {}).get("url") \
+                    if isinstance(part.get("image_url"), dict) else None
+                data = decode_base64(url) if isinstance(url, str) \
+                    and url.startswith("data:") else None
+                if data is None:
+                    return "image_url must be a data: URI with base64 content"
+                found.append(data)
+        return found
 
     def _retry_headers(self) -> dict[str, str]:
         return {"Retry-After": self.retry_after} if self.retry_after is not None else {}
@@ -97,10 +129,19 @@ class MockOpenAIServer(LoopbackServer):
         if await self._fault_before_answer(request, respond):
             return
         body = request.json() or {}
+        images = self._images(body)
+        if isinstance(images, str) or (images and not self.vision):
+            message = images if isinstance(images, str) else (
+                "image input is not supported - hint: if this is unexpected, you may need"
+                " to provide the mmproj")
+            await respond.json(400, {"error": {"message": message,
+                                               "type": "invalid_request_error"}})
+            return
+        self.images += images
         start = time.perf_counter()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        text = self._answer(body)
+        text = self._answer(body, images)
         if body.get("stream"):
             await self._stream(body, text, respond)
         else:
