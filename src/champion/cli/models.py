@@ -1,4 +1,4 @@
-"""``champion models [-m SPEC]... [--models FILE] [--new TASK]``"""
+"""``champion models [-m SPEC]... [--models FILE] [--require CAP]... [--new TASK]``"""
 
 from __future__ import annotations
 
@@ -6,35 +6,64 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from champion._sync import run_sync
 from champion.api import select_candidates
 from champion.cli.options import db_option
 from champion.cli.run import candidate_options
-from champion.providers.discovery import CandidateFilter
+from champion.errors import InputError
+from champion.providers.discovery import CandidateFilter, capabilities
 from champion.report.escape import terminal_text
 
 __all__ = ["models"]
 
 
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated options, each of which may also be a comma-separated list."""
+    return tuple(name.strip().lower() for value in values for name in value.split(",")
+                 if name.strip())
+
+
 @click.command()
 @candidate_options
+@click.option("--require", "require", multiple=True, metavar="CAP",
+              help="Only models known to have this capability (completion, vision, tools,"
+              " thinking, embedding, insert); repeatable or comma-separated.")
+@click.option("--exclude-capability", "exclude_capability", multiple=True, metavar="CAP",
+              help="Leave out models known to have this capability, e.g."
+              " --exclude-capability vision,insert; repeatable or comma-separated.")
 @click.option("--new", "new_for", metavar="TASK",
               help="Only candidates never benchmarked on TASK's current suite.")
 @db_option
 def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, ...],
-           max_size_gb: float | None, new_for: str | None, db: str | None) -> None:
-    """List the candidates that would run (default: the bundled models)."""
-    candidates = select_candidates(specs, models_file, CandidateFilter(exclude, max_size_gb))
+           max_size_gb: float | None, require: tuple[str, ...],
+           exclude_capability: tuple[str, ...], new_for: str | None, db: str | None) -> None:
+    """List the candidates that would run (default: the bundled models), with what
+    each can do as far as its backend says."""
+    where = CandidateFilter(exclude, max_size_gb, _names(require), _names(exclude_capability))
+    candidates = select_candidates(specs, models_file, where)
+    found = run_sync(capabilities(candidates))
+    if where.by_capability:
+        kept = [(c, caps) for c, caps in zip(candidates, found, strict=True)
+                if where.keep_capabilities(caps)]
+        if not kept:
+            raise InputError("no candidate left after --require / --exclude-capability")
+        candidates, found = [c for c, _ in kept], [caps for _, caps in kept]
     if new_for is not None:
         from champion.registry.novelty import new_candidates
         from champion.store import Store
 
         with Store(db) as store:
-            candidates = new_candidates(store, new_for, candidates)
-    table = Table("id", "provider", "model", "base url", "size")
-    for candidate in candidates:
+            fresh = {c.id for c in new_candidates(store, new_for, candidates)}
+        kept = [(c, caps) for c, caps in zip(candidates, found, strict=True) if c.id in fresh]
+        candidates, found = [c for c, _ in kept], [caps for _, caps in kept]
+    table = Table("id", "provider", "model", "base url", "size", "capabilities")
+    for candidate, caps in zip(candidates, found, strict=True):
         size = f"{candidate.size_gb:.2f} GB" if candidate.size_gb is not None else "—"
         table.add_row(*(terminal_text(v, 60) for v in (
             candidate.id, candidate.provider, candidate.model,
-            candidate.resolved_base_url() or "—", size)))
-    Console(highlight=False).print(table)
-
+            candidate.resolved_base_url() or "—", size,
+            ", ".join(caps) if caps is not None else "—")))
+    console = Console(highlight=False)
+    if not console.is_terminal:  # pipes and logs: one line per model
+        console.width = max(console.width, 200)
+    console.print(table)

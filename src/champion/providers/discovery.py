@@ -1,31 +1,99 @@
-"""Expanding ``ollama/*`` into every installed model, and filtering candidates."""
+"""Expanding ``ollama/*`` into every installed model, and filtering candidates.
+
+Capabilities are what a model can do, in Ollama's words (``completion``,
+``vision``, ``tools``, ``thinking``, ``embedding``, ``insert``): Ollama lists
+them in ``/api/show``; an embedded model can complete, and see when it has a
+vision projector; other endpoints do not say (unknown).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
 from champion.errors import CandidateError, ProviderError
 from champion.providers.candidate import Candidate, public_url
 
-__all__ = ["CandidateFilter", "discover", "expand", "with_local_size"]
+__all__ = ["CandidateFilter", "capabilities", "discover", "expand", "with_local_size"]
+
+#: A candidate's capabilities; None when its backend does not say.
+Capabilities = tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
 class CandidateFilter:
-    """The cookbook's candidate query: drop by name pattern or by size."""
+    """The cookbook's candidate query: drop by name pattern, size or capability.
+
+    ``require``: capabilities a model must be known to have; ``exclude_capabilities``:
+    capabilities a model must not be known to have (``vision`` and ``insert``
+    leave out vision and code-completion models).
+    """
 
     exclude: tuple[str, ...] = ()
     max_size_gb: float | None = None
+    require: tuple[str, ...] = ()
+    exclude_capabilities: tuple[str, ...] = ()
 
     def keep(self, candidate: Candidate) -> bool:
-        """Whether the candidate passes; unknown sizes pass the size limit."""
+        """Whether the candidate passes the name and size tests; unknown sizes pass."""
         names = (candidate.id, candidate.model)
         if any(fnmatch(name, pattern) for pattern in self.exclude for name in names):
             return False
         return not (self.max_size_gb is not None and candidate.size_gb is not None
                     and candidate.size_gb > self.max_size_gb)
+
+    @property
+    def by_capability(self) -> bool:
+        """Whether the filter looks at capabilities at all."""
+        return bool(self.require or self.exclude_capabilities)
+
+    def keep_capabilities(self, found: Capabilities) -> bool:
+        """Whether capabilities ``found`` pass: unknown ones fail ``require`` and
+        pass ``exclude_capabilities``."""
+        if self.require and (found is None or not set(self.require) <= set(found)):
+            return False
+        return found is None or not set(self.exclude_capabilities) & set(found)
+
+
+async def _ollama_capabilities(candidates: Sequence[Candidate]) -> list[Capabilities]:
+    from champion.providers.ollama import OllamaProvider, model_capabilities
+
+    servers: dict[str | None, OllamaProvider] = {}
+    found: list[Capabilities] = []
+    try:
+        for candidate in candidates:
+            server = candidate.resolved_base_url()
+            if server not in servers:
+                servers[server] = OllamaProvider(candidate)
+            found.append(await model_capabilities(servers[server], candidate.model))
+    finally:
+        for provider in servers.values():
+            await provider.aclose()
+    return found
+
+
+async def _embedded_capabilities(candidates: Sequence[Candidate]) -> list[Capabilities]:
+    return [("completion", "vision") if c.options.get("clip_model_path") else ("completion",)
+            for c in candidates]
+
+
+_LOOKUPS: dict[str, Callable[[Sequence[Candidate]], Awaitable[list[Capabilities]]]] = {
+    "ollama": _ollama_capabilities,
+    "llamacpp": _embedded_capabilities,
+}
+
+
+async def capabilities(candidates: Sequence[Candidate]) -> list[Capabilities]:
+    """Each candidate's capabilities, in order (None where the backend does not say)."""
+    found: list[Capabilities] = [None] * len(candidates)
+    for provider, lookup in _LOOKUPS.items():
+        places = [i for i, c in enumerate(candidates) if c.provider == provider]
+        if places:
+            for place, caps in zip(places, await lookup([candidates[i] for i in places]),
+                                   strict=True):
+                found[place] = caps
+    return found
 
 
 async def discover(candidate: Candidate) -> list[Candidate]:
