@@ -246,6 +246,8 @@ def valid_suites(draw: st.DrawFn) -> dict[str, Any]:
         for key in ("difficulty", "why", "type"):
             if draw(st.booleans()):
                 case[key] = draw(safe_text)
+        if draw(st.integers(0, 7)) == 0:
+            case["images"] = [PNG_DATA_URI]
         cases.append(case)
     suite["cases"] = cases
     return suite
@@ -276,6 +278,9 @@ def valid_cookbooks(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+#: A 1x1 grey PNG.
+PNG_DATA_URI = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQV"
+                "R4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
 _BASE_URLS = st.sampled_from([
     "http://127.0.0.1:11434", "https://api.example.com/v1", "http://localhost:${PORT}/v1",
     "https://api.cloudflare.com/client/v4/accounts/${CF_ACCOUNT_ID}/ai/v1",
@@ -310,6 +315,8 @@ _ODD_TEXT = st.sampled_from([
     "", "\x00", "a\x00b", "\ud800", "\udfff", "x\udc80y", "\ufeff", "\u202e", "\x1b[31mred",
     "{", "}", "{x", "{0}", "{__class__}", "{{", "a{b}c", "\n", "\r\n", "\t", "\u2028", "\x85",
     "\ufffe", "\U0001F600", "e\u0301", "null", "true", "yes", "~", "=", "<<", HUGE_TEXT,
+    "/dev/zero", "/", "..", "missing.png", "data:,x", "data:image/png;base64,!!",
+    "data:image/gif;base64,R0lGODlh", "data:image/png;base64," + "A" * 4000, "x.png\x00",
 ])
 _ODD_NUMBERS = st.one_of(
     st.integers(),

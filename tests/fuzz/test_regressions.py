@@ -18,7 +18,7 @@ from champion.suite import load_suite, yaml_reader
 from champion.suite.source import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
 from tests.conftest import TRIAGE, run_cli
 from tests.fuzz.checks import try_models_file, try_suite_file
-from tests.fuzz.strategies import Raw, to_json, to_yaml
+from tests.fuzz.strategies import PNG_DATA_URI, Raw, to_json, to_yaml
 
 Writer = Callable[[str, bytes | str], Path]
 
@@ -393,3 +393,21 @@ def test_a_wrong_value_at_any_key_of_a_models_file_is_a_candidate_error(
             outcome = try_models_file(put("models" + suffix,
                                           dump(_replaced(MODELS, path, value))))
             assert not outcome.crash, f"{path} = {value!r:.60}\n{outcome.crash}"
+
+
+@pytest.mark.parametrize("images", [None, 5, "x.png", [None], [5], [{"a": 1}], ["/dev/zero"],
+                                    ["/"], ["missing.png"], ["data:,x"], [[PNG_DATA_URI]],
+                                    ["data:image/png;base64,!!"], ["x" * 5000 + ".png"],
+                                    [PNG_DATA_URI] * 3])
+def test_odd_images_are_suite_errors_naming_the_case_line(put: Writer, images: Any) -> None:
+    suite = copy.deepcopy(BASE)
+    suite["cases"][1]["images"] = images
+    text = to_yaml(suite)
+    outcome = try_suite_file(put("images.yaml", text))
+    assert not outcome.crash, outcome.crash
+    if images == [PNG_DATA_URI] * 3:
+        assert outcome.accepted, outcome.message
+    else:
+        assert not outcome.accepted and outcome.line is not None, outcome.message
+        images_line = next(n for n, t in enumerate(text.splitlines(), 1) if "images:" in t)
+        assert outcome.line == images_line, outcome.message
