@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from champion import Candidate, load_suite, run_suite
+from champion import Candidate, RunConfig, load_suite, run_suite
 from champion.errors import SuiteError
 from champion.report import run_to_json
 from champion.store import Store
@@ -18,6 +18,7 @@ from champion.testing import MockOpenAIServer, OllamaModel, OllamaProtocolServer
 from tests.conftest import run_cli
 from tests.multimodal.images import gif, png
 
+FULL = RunConfig(strategy="full")
 SUITE = """\
 task: colours
 prompt: "What is in the picture?"
@@ -80,7 +81,8 @@ def test_openai_protocol_carries_image_url_parts(image_suite: Path, db_url: str)
     with MockOpenAIServer("ok") as server:
         result = run_suite(load_suite(image_suite), [Candidate(
             id="vis", provider="openai", model="mock", base_url=server.base_url + "/v1")],
-            repeats=2, db=db_url)
+            repeats=2, db=db_url,
+            config=FULL)
         chats = [r.json() for r in server.requests if r.path.endswith("/chat/completions")]
     trials = Store(db_url).load_run(result.run_id).trials
     assert len(trials) == 6 and all(t.correct for t in trials), [
@@ -101,7 +103,8 @@ def test_ollama_protocol_carries_base64_images(image_suite: Path, db_url: str) -
     with OllamaProtocolServer(models) as server:
         result = run_suite(load_suite(image_suite), [Candidate(
             id="llava:7b", provider="ollama", model="llava:7b", base_url=server.base_url)],
-            repeats=2, db=db_url)
+            repeats=2, db=db_url,
+            config=FULL)
         chats = [body for kind, _name, body in server.events if kind == "chat"]
     trials = Store(db_url).load_run(result.run_id).trials
     assert all(t.correct for t in trials), [(t.case_id, t.output, t.error) for t in trials]
@@ -119,7 +122,8 @@ def test_ollama_model_without_vision_gets_rejected_trials(image_suite: Path,
     with OllamaProtocolServer(models) as server:
         result = run_suite(load_suite(image_suite), [Candidate(
             id="qwen2.5:0.5b", provider="ollama", model="qwen2.5:0.5b",
-            base_url=server.base_url)], repeats=1, db=db_url)
+            base_url=server.base_url)], repeats=1, db=db_url,
+            config=FULL)
         sent_images = [c for kind, _n, c in server.events
                        if kind == "chat" and c["messages"][-1].get("images")]
     trials = {t.case_id: t for t in Store(db_url).load_run(result.run_id).trials}
@@ -139,7 +143,8 @@ def test_openai_server_without_vision_is_recorded_as_rejected(image_suite: Path,
     with MockOpenAIServer("ok", vision=False) as server:
         result = run_suite(load_suite(image_suite), [Candidate(
             id="text-only", provider="openai", model="mock",
-            base_url=server.base_url + "/v1")], repeats=1, db=db_url)
+            base_url=server.base_url + "/v1")], repeats=1, db=db_url,
+            config=FULL)
     trials = {t.case_id: t for t in Store(db_url).load_run(result.run_id).trials}
     assert trials["RED"].error_kind == "rejected"
     assert "image input is not supported" in (trials["RED"].error or "")
@@ -199,3 +204,28 @@ def test_oversize_image_is_refused(tmp_path: Path, write: Callable[[str, str], P
     with pytest.raises(SuiteError, match=r"big.yaml:6: case 'A': images\[0\]: big.png:"
                        r" image too large"):
         load_suite(path)
+
+
+def test_reports_show_which_cases_carried_images(image_suite: Path, db_url: str) -> None:
+    from champion.report import render_html, render_markdown
+
+    with MockOpenAIServer("ok") as server:
+        run_suite(load_suite(image_suite), [Candidate(
+            id="vis", provider="openai", model="mock", base_url=server.base_url + "/v1")],
+            repeats=1, db=db_url,
+            config=FULL)
+    with Store(db_url) as store:  # rebuilt from the database, as `champion report` does
+        stored = store.load_run(store.run_ids()[-1])
+    markdown = render_markdown(stored)
+    assert "## Cases with images" in markdown
+    assert "- RED: red.png, PNG 3×2" in markdown
+    assert "- TWO: blue.png, PNG 5×7" in markdown and "wide.gif, GIF 640×480" in markdown
+    assert "| RED 🖼 |" in markdown and "| PLAIN |" in markdown
+    html = render_html(stored)
+    red = base64.b64encode((image_suite.parent / "red.png").read_bytes()).decode()
+    assert f'src="data:image/png;base64,{red}"' in html
+    assert html.count('class="thumb"') == 3  # RED's image and TWO's two
+    # A file changed since the run is named, never shown as if it were the one used.
+    (image_suite.parent / "red.png").write_bytes(png(3, 2, (0, 255, 0)))
+    changed = render_html(stored)
+    assert red not in changed and "🖼 red.png" in changed

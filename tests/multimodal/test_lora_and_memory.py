@@ -56,7 +56,8 @@ def adapter_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, obj
         config=RunConfig(strategy="full"))
     trials = Store(db).load_run(result.run_id).trials
     outputs = {(t.model, t.case_id): t for t in trials}
-    return {"json": run_to_json(result), "trials": outputs, "hot": hot, "zero": zero}, folder
+    return {"json": run_to_json(result), "trials": outputs, "hot": hot, "zero": zero,
+            "result": result}, folder
 
 
 def test_zero_adapter_keeps_greedy_answers_and_a_real_one_changes_them(
@@ -107,6 +108,30 @@ def test_embedded_run_records_memory(adapter_run: tuple[dict[str, object], Path]
     assert isinstance(run, dict)
     for line in run["models"]:
         assert line["memory_mb"] is not None and line["memory_mb"] > 0, line["model"]
+
+
+def test_reports_put_each_adapter_beside_its_base(
+        adapter_run: tuple[dict[str, object], Path]) -> None:
+    from champion.report import render_html, render_markdown
+    from champion.results import RunResult
+
+    data, _folder = adapter_run
+    result = data["result"]
+    assert isinstance(result, RunResult)
+    markdown = render_markdown(result)
+    adapters = markdown.split("## Adapters", 1)[1].split("##", 1)[0]
+    rows = [line for line in adapters.splitlines() if line.startswith("| ")][1:]
+    firsts = [row.split("|")[1].strip() for row in rows]
+    assert sorted(firsts) == ["hot", "zero", "↳ base base", "↳ base base"]
+    for index, name in enumerate(firsts):  # each adapter's row, then its base's under it
+        if name in ("hot", "zero"):
+            assert rows[index].split("|")[2].strip() == "base"
+            assert firsts[index + 1] == "↳ base base"
+    assert "hot.gguf" in adapters and "zero.gguf" in adapters
+    assert "## Memory" in markdown
+    html = render_html(result)
+    assert "LoRA hot.gguf" in html and "on base base:" in html
+    assert ">Memory</th>" in html and " MB</td>" in html
 
 
 def test_missing_adapter_file_is_a_clear_error(write: Callable[[str, str], Path],

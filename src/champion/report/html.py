@@ -11,12 +11,15 @@ from typing import Any
 from jinja2 import BaseLoader, Environment, PackageLoader
 from markupsafe import Markup
 
+from champion.report.adapters import AdapterLine, adapter_lines, memory_text
+from champion.report.images import CaseImageInfo, case_images
 from champion.report.svg import Box, Dot, box_plot, format_ms, scatter
 from champion.report.view import ModelView, RunView, build_view
 from champion.results import RunResult
 
 __all__ = ["charts", "environment", "json_script", "model_extras", "pairwise_rows",
-           "render_html", "render_view", "statistics_table", "viability"]
+           "render_html", "render_view", "run_adapters", "run_images", "statistics_table",
+           "viability"]
 
 
 def json_script(data: Any) -> Markup:
@@ -78,13 +81,25 @@ def environment(extra: BaseLoader | None = None) -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(ms=format_ms, pct=_pct, num=_num, usd=_usd, when=_when, text=_text,
                        json_script=json_script)
-    env.globals.update(model_extras=model_extras, statistics_table=statistics_table)
+    env.globals.update(model_extras=model_extras, statistics_table=statistics_table,
+                       run_images=run_images, run_adapters=run_adapters,
+                       memory_text=memory_text)
     return env
 
 
 @cache
 def _report_env() -> Environment:
     return environment()
+
+
+def run_images(view: RunView) -> dict[str, list[CaseImageInfo]]:
+    """Case id → its images (with thumbnails where the bytes are at hand)."""
+    return case_images(view.result)
+
+
+def run_adapters(view: RunView) -> dict[str, AdapterLine]:
+    """Adapter model id → the adapter and its base model's line."""
+    return adapter_lines([m.line for m in view.models])
 
 
 def charts(view: RunView) -> dict[str, Markup]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from champion.ranking import ModelRanking
+from champion.report.adapters import adapter_lines, memory_text
 from champion.report.cases import case_lines
 from champion.report.escape import md_cell
+from champion.report.images import case_images
 from champion.results import RunResult
 
 __all__ = ["render_markdown"]
@@ -104,6 +106,52 @@ def _confusion(m: ModelRanking) -> list[str]:
                   if c.get("no_verdict") else [])]
 
 
+def _memory(ranking: tuple[ModelRanking, ...]) -> list[str]:
+    """Memory each model took, when any is known."""
+    known = [m for m in ranking if m.memory_mb is not None]
+    if not known:
+        return []
+    out = ["## Memory", "",
+           "What each model took once loaded: its server's figure (Ollama's /api/ps), or"
+           " the growth of this process's resident memory at load for embedded models.", "",
+           "| Model | Status | Memory |", "|---|---|---|"]
+    out += [f"| {md_cell(m.model)} | {m.status} | {memory_text(m)} |" for m in ranking]
+    return [*out, ""]
+
+
+def _adapters(ranking: tuple[ModelRanking, ...]) -> list[str]:
+    """Each LoRA adapter beside its base model."""
+    adapters = adapter_lines(ranking)
+    if not adapters:
+        return []
+    out = ["## Adapters", "", "| Adapter | Base model | File | SHA-256 | Scale | Correct |"
+           " Median |", "|---|---|---|---|---|---|---|"]
+    for a in adapters.values():
+        line, base = a.adapter, a.base
+        median = _ms(line.latency_ms.median if line.latency_ms else None)
+        out.append(f"| {md_cell(line.model)} | {md_cell(base.model) if base else '(not run)'} |"
+                   f" {md_cell(a.file)} | `{a.sha256[:12]}` |"
+                   f" {_number(a.scale, '{:g}')} | {_correct(line)} | {median} |")
+        if base is not None:
+            base_median = _ms(base.latency_ms.median if base.latency_ms else None)
+            out.append(f"| ↳ base {md_cell(base.model)} | | | | | {_correct(base)} |"
+                       f" {base_median} |")
+    return [*out, ""]
+
+
+def _image_cases(result: RunResult) -> list[str]:
+    """The cases that carried images, and which."""
+    images = case_images(result, thumbnails=False)
+    if not images:
+        return []
+    out = ["## Cases with images", ""]
+    for case_id in result.case_order:
+        if case_id in images:
+            out.append(f"- {md_cell(case_id)}: " + "; ".join(
+                md_cell(i.description) for i in images[case_id]))
+    return [*out, ""]
+
+
 def render_markdown(result: RunResult, items: int = 100) -> str:
     """The whole report. ``items`` sizes the production-viability estimate."""
     ranking = result.ranking.models
@@ -187,6 +235,8 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                            f" {f.failures}/{f.trials} |")
             out.append("")
     out += _pareto(ranking)
+    out += _memory(ranking) + _adapters(ranking) + _image_cases(result)
+    with_images = set(case_images(result, thumbnails=False))
     out += ["## Per-case results", ""]
     models = [line.model for line in ranking]
     out += ["| Case | " + " | ".join(md_cell(name) for name in models) + " |",
@@ -202,7 +252,8 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                 cells.append(f"✅ {_ms(line.median_ms)}")
             else:
                 cells.append(f"❌ {line.passes}/{line.trials}, got {md_cell(line.got, 40)}")
-        out.append(f"| {md_cell(case_id)} | " + " | ".join(cells) + " |")
+        marker = " 🖼" if case_id in with_images else ""
+        out.append(f"| {md_cell(case_id)}{marker} | " + " | ".join(cells) + " |")
     out += ["", "## Production viability", "",
             f"Time to process {items} items one after another at the measured latency:", "",
             "| Model | Status | Avg latency | Median | Items | Time |", "|---|---|---|---|---|---|"]
