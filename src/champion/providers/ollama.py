@@ -2,8 +2,11 @@
 
 The server's own durations are kept raw (ns) in every trial; output tokens/s
 is ``eval_count / eval_duration``. ``load`` checks the model is installed
-(its digest is the model identity) and preloads it with the configured
-``keep_alive``; ``aclose`` unloads it so one model is resident at a time.
+(its digest is the model identity), reads its capabilities (``/api/show``),
+preloads it with the configured ``keep_alive`` and reads what it takes in
+memory (``/api/ps``); ``aclose`` unloads it so one model is resident at a time.
+A message's images go in its ``images`` (base64); a model whose capabilities
+lack ``vision`` is not sent them.
 Options::
 
     options:

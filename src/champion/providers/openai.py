@@ -12,6 +12,9 @@ flagged as an estimate. Options (models file)::
       extra_body: {}              # merged into every request body
       max_answer_chars: 1000000   # an answer past this is cut and recorded as an error
 
+A message with images is sent as content parts: its text, then one
+``image_url`` part per image with a ``data:`` URI.
+
 Labels can be enforced only with ``grammar`` (llama.cpp server) or ``guided``
 (vLLM); a JSON Schema only with ``json_schema``, ``json_object`` or
 ``guided``. A constraint the chosen style cannot carry is not sent and is named
