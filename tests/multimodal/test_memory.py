@@ -49,3 +49,25 @@ def test_memory_ceiling_is_backward_compatible(write: Callable[[str, str], Path]
     with_it = load_suite(write("b.yaml", SUITE))
     assert with_it.qualify.max_memory_mb == 2000
     assert suite_fingerprint(with_it) != suite_fingerprint(without)
+
+
+def test_embedded_run_from_the_command_line_records_memory(
+        write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    suite = write("one.yaml", """\
+        task: one
+        prompt: "{q}"
+        check: {type: contains}
+        params: {max_tokens: 4}
+        cases: [{id: A, vars: {q: "Say hello."}, expected: hello}]
+        """)
+    out = tmp_path / "run.json"
+    done = run_cli("run", str(suite), "-m", "llamacpp/builtin:smollm2-135m", "--repeats", "1",
+                   "--json", str(out), "--db", f"sqlite:///{tmp_path / 'c.db'}")
+    assert done.returncode == 0, done.stderr
+    [line] = json.loads(out.read_text())["models"]
+    assert line["model"] == "smollm2-135m"
+    assert isinstance(line["memory_mb"], float) and line["memory_mb"] > 0
