@@ -20,8 +20,9 @@ sys.exit(1 if native else 0)
 endef
 export LLAMA_BUILD_IS_PORTABLE
 
-DEMO_SUITES := examples/order-number.yaml examples/ticket-triage.yaml examples/sentiment.yaml \
-	examples/crm-extraction.yaml examples/job-posting-grading.json
+DEMO_SUITES := examples/destination-city.yaml examples/order-number.yaml \
+	examples/ticket-triage.yaml examples/sentiment.yaml examples/crm-extraction.yaml \
+	examples/job-posting-grading.json
 
 .PHONY: install system-deps demo test lint bench clean
 
@@ -43,9 +44,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps 'litellm==1.110.2'
 	touch $@
 
+# Race (the default): every model screened once, the survivors certified on 3 batches.
 demo: install
-	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 2 \
-		--db sqlite:///.champion/demo.db --json out/demo.json --report out/demo.md
+	@start=$$(date +%s); \
+	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 3 \
+		--db sqlite:///.champion/demo.db --json out/demo.json --report out/demo.html && \
+	echo "demo took $$(( $$(date +%s) - start )) s; HTML reports: out/demo.<task>.html"
 
 # The tests start a real PostgreSQL server and drive a real headless Chromium:
 # Debian's postgresql and chromium packages (installed when missing, as root).

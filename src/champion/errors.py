@@ -6,12 +6,12 @@
      ├── InputError            bad input from the user: exit status 2
      │    ├── SuiteError       a suite file is malformed (path:line: message)
      │    └── CandidateError   a models file or -m spec is malformed
-     ├── ProviderError         a model call failed; recorded as an error trial (kind "internal")
-     │    ├── ProviderTimeout      the call took longer than its deadline        (kind "timeout")
-     │    ├── ProviderUnavailable  connection refused/reset, 5xx, model missing  (kind "unavailable")
-     │    ├── RateLimited          HTTP 429                                      (kind "rate_limited")
-     │    ├── ProviderRejected     4xx other than 429: never retried             (kind "rejected")
-     │    └── ProviderProtocolError the backend answered garbage                 (kind "protocol")
+     ├── ProviderError         a call failed; an error trial       (kind "internal")
+     │    ├── ProviderTimeout      past its deadline                  (kind "timeout")
+     │    ├── ProviderUnavailable  refused/reset, 5xx, model missing  (kind "unavailable")
+     │    ├── RateLimited          HTTP 429                           (kind "rate_limited")
+     │    ├── ProviderRejected     4xx other than 429: never retried  (kind "rejected")
+     │    └── ProviderProtocolError the backend answered garbage      (kind "protocol")
      │         └── AnswerTooLarge  the answer passed the size cap; cut there
      └── StoreError            the database could not be read or written
 

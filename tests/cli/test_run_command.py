@@ -32,12 +32,15 @@ cases:
 """
 
 
+#: The full grid: these tests count every trial.
+RUN = ("run", "--strategy", "full")
+
 def test_several_suites_print_champions_and_write_json_per_task(
         triage_suite: Path, write: Write, tmp_path: Path, db_url: str) -> None:
     models = write("models.yaml", MODELS)
     hard = write("hard.yaml", HARD)
     out = tmp_path / "out" / "run.json"
-    result = run_cli("run", str(triage_suite), str(hard), "--models", str(models),
+    result = run_cli(*RUN, str(triage_suite), str(hard), "--models", str(models),
                      "--repeats", "2", "--db", db_url, "--json", str(out),
                      "--require-champion")
     assert result.returncode == 3, result.stderr  # hard-one has no champion
@@ -50,7 +53,7 @@ def test_several_suites_print_champions_and_write_json_per_task(
     assert "mini-triage" in summary and "good (" in summary
     assert "hard-one" in summary and "none qualified" in summary
     # Without --require-champion the same run is a success.
-    again = run_cli("run", str(hard), "--models", str(models), "--repeats", "1",
+    again = run_cli(*RUN, str(hard), "--models", str(models), "--repeats", "1",
                     "--db", db_url)
     assert again.returncode == 0 and "Champion: none" in again.stdout
     assert "Champions" not in again.stdout  # one suite: no cross-suite table
@@ -58,7 +61,7 @@ def test_several_suites_print_champions_and_write_json_per_task(
 
 def test_plain_output_lists_progress_tree_and_reasons(triage_suite: Path, write: Write,
                                                       db_url: str) -> None:
-    result = run_cli("run", str(triage_suite), "--models", str(write("m.yaml", MODELS)),
+    result = run_cli(*RUN, str(triage_suite), "--models", str(write("m.yaml", MODELS)),
                      "--repeats", "2", "--db", db_url)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -81,9 +84,9 @@ def test_report_defaults_to_the_latest_run(triage_suite: Path, write: Write,
     models = write("m.yaml", MODELS)
     empty = run_cli("report", "--db", db_url)
     assert empty.returncode == 2 and "no runs yet" in empty.stderr
-    first = run_cli("run", str(triage_suite), "--models", str(models), "--repeats", "1",
+    first = run_cli(*RUN, str(triage_suite), "--models", str(models), "--repeats", "1",
                     "--db", db_url)
-    second = run_cli("run", str(triage_suite), "-m", "test/echo", "--repeats", "1",
+    second = run_cli(*RUN, str(triage_suite), "-m", "test/echo", "--repeats", "1",
                      "--db", db_url)
     assert first.returncode == 0 and second.returncode == 0
     latest = run_cli("report", "--db", db_url, "--format", "json")
@@ -94,10 +97,10 @@ def test_report_defaults_to_the_latest_run(triage_suite: Path, write: Write,
 
 def test_bad_models_file_and_spec_exit_2(triage_suite: Path, write: Write) -> None:
     bad = write("bad-models.yaml", "models:\n  - id: x\n    provider: openai\n    colour: red\n")
-    result = run_cli("run", str(triage_suite), "--models", str(bad))
+    result = run_cli(*RUN, str(triage_suite), "--models", str(bad))
     assert result.returncode == 2 and f"{bad}:4: models[0].colour" in result.stderr
     assert "Traceback" not in result.stderr
-    spec = run_cli("run", str(triage_suite), "-m", "no-slash-here")
+    spec = run_cli(*RUN, str(triage_suite), "-m", "no-slash-here")
     assert spec.returncode == 2 and "expected PROVIDER/MODEL" in spec.stderr
 
 
@@ -132,7 +135,7 @@ def test_json_suites_show_valid_json_share_and_field_accuracy(write: Write,
             options:
               rules: [["Ann", '{"name": "ann", "amount": 100.4}'], ["Bob", "Bob spent 250"]]
         """)
-    result = run_cli("run", str(suite), "--models", str(models), "--repeats", "1",
+    result = run_cli(*RUN, str(suite), "--models", str(models), "--repeats", "1",
                      "--db", db_url)
     assert result.returncode == 0, result.stderr
     # A is right (case-insensitive name, amount within 1); B is not JSON at all.

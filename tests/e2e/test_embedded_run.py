@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from champion.runner import RunConfig
 from tests.conftest import run_cli
+
+#: The full grid: these tests count every trial.
+FULL = RunConfig(strategy="full")
 
 pytestmark = pytest.mark.model
 
@@ -110,7 +114,8 @@ def test_python_api_on_one_bundled_model(write: Callable[[str, str], Path],
     from champion import load_suite, run_suite
 
     suite = load_suite(write("unseen.yaml", UNSEEN))
-    result = run_suite(suite, ["llamacpp/builtin:smollm2-135m"], repeats=2, db=db_url)
+    result = run_suite(suite, ["llamacpp/builtin:smollm2-135m"], repeats=2, db=db_url,
+        config=FULL)
     assert [m.model for m in result.ranking.models] == ["smollm2-135m"]
     assert len(result.trials) == 6
     assert all(t.prompt_tokens and t.prompt_tokens > 10 for t in result.trials)

@@ -17,7 +17,7 @@ from typing import Literal
 
 import pytest
 
-from champion import Candidate, load_suite, run_suite
+from champion import Candidate, RunConfig, load_suite, run_suite
 from champion.errors import (
     AnswerTooLarge,
     ProviderError,
@@ -253,7 +253,8 @@ def test_end_to_end_the_faulty_model_records_its_error_kind_and_the_healthy_one_
     suite_path.write_text(SUITE)
     with serve(variant, fault, "bad") as (bad_server, bad), serve(variant, None, "good") as (
             _good, good):
-        result = run_suite(load_suite(suite_path), [bad, good], repeats=1, db=db_url)
+        result = run_suite(load_suite(suite_path), [bad, good], repeats=1, db=db_url,
+                           config=RunConfig(strategy="full"))
         calls = bad_server.chat_requests
     trials = Store(db_url).load_run(result.run_id).trials
     good_trials = [t for t in trials if t.model == "good"]

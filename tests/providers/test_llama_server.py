@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from champion import Candidate, load_suite, run_suite
+from champion.runner import RunConfig
 from tests.conftest import run_cli
+
+#: The full grid: these tests count every trial.
+FULL = RunConfig(strategy="full")
 
 pytestmark = pytest.mark.model
 
@@ -38,7 +42,7 @@ def test_streaming_run_records_ttft_latency_and_tokens(
     suite.write_text(LABELS)
     out = tmp_path / "run.json"
     result = run_cli("run", str(suite), "-m", f"openai/smollm2@{llama_server}",
-                     "--repeats", "2", "--json", str(out), "--db", db_url)
+                     "--strategy", "full", "--repeats", "2", "--json", str(out), "--db", db_url)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
     [model] = data["models"]
@@ -67,7 +71,8 @@ def test_non_streaming_run_takes_usage_tokens_from_the_server(
     suite_path.write_text(LABELS)
     candidate = Candidate(id="smollm2-whole", provider="openai", model="smollm2",
                           base_url=llama_server, options={"stream": False})
-    result = run_suite(load_suite(suite_path), [candidate], repeats=1, db=db_url)
+    result = run_suite(load_suite(suite_path), [candidate], repeats=1, db=db_url,
+        config=FULL)
     assert len(result.trials) == 3
     for trial in result.trials:
         assert trial.error is None
@@ -84,6 +89,7 @@ def test_grammar_constraint_restricts_output_to_labels(
     suite_path.write_text(LABELS)
     candidate = Candidate(id="smollm2-grammar", provider="openai", model="smollm2",
                           base_url=llama_server, options={"constrain_with": "grammar"})
-    result = run_suite(load_suite(suite_path), [candidate], repeats=1, db=db_url)
+    result = run_suite(load_suite(suite_path), [candidate], repeats=1, db=db_url,
+        config=FULL)
     assert {t.output for t in result.trials} <= {"red", "green", "blue", "yellow"}
     assert all(t.parsed_ok for t in result.trials)

@@ -106,7 +106,8 @@ def test_model_not_installed_is_an_error_with_the_reason(triage_suite: Path,
     with OllamaProtocolServer(models()) as server:
         result = run_suite(load_suite(triage_suite), [ollama("mistral:7b", server),
                                                       ollama("qwen2.5:0.5b", server)],
-                           repeats=1, db=db_url, config=RunConfig(retry_backoff_s=0.01))
+                           repeats=1, db=db_url,
+                           config=RunConfig(strategy="full", retry_backoff_s=0.01))
     line = next(m for m in result.ranking.models if m.model == "mistral:7b")
     assert line.status == "error" and "'mistral:7b' is not installed" in (line.error or "")
     assert result.champion == "qwen2.5:0.5b"
@@ -176,7 +177,7 @@ def test_a_failing_ollama_model_is_recorded_and_others_are_unaffected(
             Candidate(id="bad", provider="ollama", model="qwen2.5:0.5b", base_url=bad.base_url),
             Candidate(id="good", provider="ollama", model="qwen2.5:0.5b",
                       base_url=good.base_url)],
-            repeats=2, db=db_url, config=RunConfig(retry_backoff_s=0.01))
+            repeats=2, db=db_url, config=RunConfig(strategy="full", retry_backoff_s=0.01))
     bad_trials = [t for t in result.trials if t.model == "bad"]
     assert len(bad_trials) == 6 and all(t.is_error for t in bad_trials)
     kind, text = OLLAMA_FAULTS[fault]

@@ -72,7 +72,7 @@ def test_a_failing_model_is_recorded_and_others_are_unaffected(
             MockOpenAIServer(triage_reply) as good:
         result = run_suite(suite.model_copy(update={"params": suite.params.model_copy(
             update={"timeout_s": 0.5})}), [openai("bad", bad), openai("good", good)],
-            repeats=2, db=db_url, config=RunConfig(retry_backoff_s=0.01))
+            repeats=2, db=db_url, config=RunConfig(strategy="full", retry_backoff_s=0.01))
     bad_trials = [t for t in result.trials if t.model == "bad"]
     good_trials = [t for t in result.trials if t.model == "good"]
     assert len(bad_trials) == 6 and all(t.is_error for t in bad_trials)
@@ -95,7 +95,7 @@ def test_transient_errors_are_retried_but_auth_errors_are_not(triage_suite: Path
     with MockOpenAIServer(triage_reply, fail_first=2, fail_status=429) as limited, \
             MockOpenAIServer(triage_reply, mode="error401") as auth:
         result = run_suite(suite, [openai("limited", limited), openai("auth", auth)],
-                           repeats=1, db=db_url)
+                           repeats=1, db=db_url, config=RunConfig(strategy="full"))
         # Warm-up and two trials, none retried; after a failed warm-up two more
         # failures in a row stop the calls.
         assert auth.chat_requests == 3
@@ -126,7 +126,8 @@ def test_concurrency_keeps_calls_in_flight(triage_suite: Path, db_url: str) -> N
 
     with Counting(triage_reply, delay_ms=50) as server:
         result = run_suite(load_suite(triage_suite), [openai("m", server)], repeats=4,
-                           db=db_url, config=RunConfig(concurrency=3, warmup=False))
+                           db=db_url,
+                           config=RunConfig(strategy="full", concurrency=3, warmup=False))
     assert server.most == 3  # three at a time, never more
     assert len(result.trials) == 12 and all(t.correct for t in result.trials)
 

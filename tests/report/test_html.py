@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from champion import Candidate, RunResult, load_suite, run_suite
+from champion import Candidate, RunConfig, RunResult, load_suite, run_suite
 from champion.report import render_html, run_to_json
 from champion.report.html import json_script, model_extras
 from champion.report.svg import format_ms
@@ -60,7 +60,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, str]:
     suite_file = folder / "suite.yaml"
     suite_file.write_text(SUITE, encoding="utf-8")
     url = f"sqlite:///{folder / 'champion.db'}"
-    result = run_suite(load_suite(suite_file), _models(), repeats=2, db=url)
+    result = run_suite(load_suite(suite_file), _models(), repeats=2, db=url,
+                       config=RunConfig(strategy="full"))
     return result, url
 
 

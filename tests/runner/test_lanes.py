@@ -29,7 +29,7 @@ def test_servers_run_side_by_side_and_latency_is_not_queueing(tmp_path: Path) ->
         servers = [stack.enter_context(ScriptedServerProcess(
             {name: model for name in names[i::4]})) for i in range(4)]
         single = stack.enter_context(ScriptedServerProcess({name: model for name in names}))
-        config = RunConfig(repeats=2, seed=3)
+        config = RunConfig(strategy="full", repeats=2, seed=3)
 
         def timed(candidates: list[Candidate], db: str) -> tuple[float, dict[str, float]]:
             start = time.perf_counter()

@@ -31,7 +31,8 @@ suite = Suite.model_validate({
 sampler = Sampler()
 result = run_suite(suite, [Candidate(id="m", provider="test", model="m",
                                      options={"reply": "ok"})],
-                   config=RunConfig(repeats=12, seed=1), db=sys.argv[1], listener=sampler)
+                   config=RunConfig(strategy="full", repeats=12, seed=1), db=sys.argv[1],
+                   listener=sampler)
 assert result.calls == 24000 and result.ranking.models[0].passes == 24000
 print(min(sampler.samples), max(sampler.samples), len(sampler.samples))
 """

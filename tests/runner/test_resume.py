@@ -18,7 +18,8 @@ def test_a_completed_run_resumed_calls_no_model(triage_suite: Path, db_url: str)
     with ScriptedServerProcess(models) as server:
         candidates = [Candidate(id=name, provider="openai", model=name,
                                 base_url=server.openai_url) for name in models]
-        first = run_suite(str(triage_suite), candidates, repeats=2, db=db_url)
+        first = run_suite(str(triage_suite), candidates, repeats=2, db=db_url,
+                          config=RunConfig(strategy="full"))
         before = server.stats()
         again = run_suite(str(triage_suite), None, db=db_url, resume=first.run_id)
         after = server.stats()

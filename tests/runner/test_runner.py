@@ -24,6 +24,7 @@ def run(suite_path: Path, candidates: list[Candidate], db_url: str | None = None
         **config: Any) -> Any:
     suite = load_suite(suite_path)
     sink: TrialSink = Store(db_url) if db_url else MemorySink()
+    config = {"strategy": "full", **config}
     return asyncio.run(RunSession(suite, candidates, RunConfig(**config), sink).run())
 
 
@@ -129,7 +130,7 @@ def test_trials_are_stored_per_batch_and_survive_interruption(
     suite = load_suite(triage_suite)
     store = Store(db_url)
     runner = RunSession(suite, [candidate("good", rules=GOOD_RULES, delay_ms=30)],
-                        RunConfig(repeats=4, seed=3), store)
+                        RunConfig(strategy="full", repeats=4, seed=3), store)
 
     async def interrupt() -> None:
         task = asyncio.create_task(runner.run())
@@ -143,7 +144,8 @@ def test_trials_are_stored_per_batch_and_survive_interruption(
     assert saved.status == "interrupted"
     assert 0 < len(saved.trials) < 12
     # Resuming runs only what is missing and ends with the full plan.
-    resumed = RunSession(suite, [candidate("good", rules=GOOD_RULES)], RunConfig(), store,
+    resumed = RunSession(suite, [candidate("good", rules=GOOD_RULES)], RunConfig(strategy="full"),
+                         store,
                          resume=runner.run_id)
     result = asyncio.run(resumed.run())
     assert result.run_id == runner.run_id and result.seed == 3
@@ -181,14 +183,14 @@ def test_a_crash_mid_run_is_recorded_as_failed_and_can_be_resumed(
     suite = load_suite(triage_suite)
     store = Store(db_url)
     models = [candidate("good", rules=GOOD_RULES), candidate("lazy", reply="billing")]
-    runner = RunSession(suite, models, RunConfig(repeats=2, seed=4), store,
+    runner = RunSession(suite, models, RunConfig(strategy="full", repeats=2, seed=4), store,
                         listener=_BrokenOutput(after=4))
     with pytest.raises(BrokenPipeError):
         asyncio.run(runner.run())
     saved = store.load_run(runner.run_id)
     assert saved.status == "failed"  # not "complete": lazy never ran
     assert len(saved.trials) == 4 and {t.model for t in saved.trials} == {"good"}
-    result = asyncio.run(RunSession(suite, models, RunConfig(), store,
+    result = asyncio.run(RunSession(suite, models, RunConfig(strategy="full"), store,
                                     resume=runner.run_id).run())
     assert Counter(t.model for t in result.trials) == {"good": 6, "lazy": 6}
     assert store.load_run(runner.run_id).status == "complete"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
-from champion import Candidate, load_suite, run_suite
+from champion import Candidate, RunConfig, load_suite, run_suite
 from champion.errors import InputError
 from champion.records import ModelRun, Trial
 from champion.report import render_markdown, run_to_json
@@ -24,7 +24,8 @@ def test_a_run_round_trips_through_the_database(triage_suite: Path, any_db: str)
         Candidate(id="lazy", provider="test", model="lazy", options={"reply": "billing"}),
     ]
     with Store(any_db) as store:
-        ran = run_suite(load_suite(triage_suite), candidates, repeats=2, db=store)
+        ran = run_suite(load_suite(triage_suite), candidates, repeats=2, db=store,
+                        config=RunConfig(strategy="full"))
     with Store(any_db) as store:
         loaded = store.load_run(ran.run_id)
         assert isinstance(loaded.trials, StoredTrials)

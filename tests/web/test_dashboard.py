@@ -18,10 +18,14 @@ from starlette.testclient import TestClient
 from champion import Candidate, load_suite, run_suite
 from champion.registry import Registry
 from champion.report import render_html
+from champion.runner import RunConfig
 from champion.store import Store
 from champion.web.dashboard import create_dashboard
 from champion.web.runs import RunCache
 from tests.conftest import ROOT, run_cli
+
+#: The full grid: these tests count every trial.
+FULL = RunConfig(strategy="full")
 
 DOCS = ROOT / "docs"
 TASK = "ticket-routing"
@@ -115,13 +119,16 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Filled:
     suite = load_suite(folder / "routing.yaml")
     first = run_suite(suite, [
         _model("fast-model", ALL_RIGHT, 2), _model("steady-model", ALL_RIGHT, 15),
-        _model("flip-model", MISSES_T8, 4), _hostile()], repeats=2, db=url)
+        _model("flip-model", MISSES_T8, 4), _hostile()], repeats=2, db=url,
+        config=FULL)
     second = run_suite(suite, [
         _model("fast-model", MISSES_T4, 2), _model("steady-model", ALL_RIGHT, 45),
-        _model("flip-model", ALL_RIGHT, 4), _hostile()], repeats=2, db=url)
+        _model("flip-model", ALL_RIGHT, 4), _hostile()], repeats=2, db=url,
+        config=FULL)
     other = run_suite(load_suite(folder / "sentiment.yaml"), [
         _model("fast-model", [["love|great", "positive"], [".", "negative"]], 1),
-        _model("steady-model", [[".", "positive"]], 3)], repeats=2, db=url)
+        _model("steady-model", [[".", "positive"]], 3)], repeats=2, db=url,
+        config=FULL)
     assert (first.champion, second.champion) == ("fast-model", "flip-model")
     with Store(url) as store:
         Registry(store).promote(TASK, stage="prod")

@@ -59,7 +59,7 @@ def _render_report(result: RunResult, path: Path, items: int) -> str:
 @click.argument("suites", nargs=-1, required=True, type=click.Path())
 @candidate_options
 @click.option("--repeats", type=click.IntRange(min=1), help="Trials per case (K).")
-@click.option("--strategy", type=click.Choice(strategy_names()), default="full",
+@click.option("--strategy", type=click.Choice(strategy_names()), default="race",
               show_default=True, help="race screens every model once, then certifies the"
               " fastest survivors; failfast stops a model once it cannot qualify.")
 @click.option("--confirm", type=click.IntRange(min=0), default=0, show_default=True,

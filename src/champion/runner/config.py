@@ -18,10 +18,10 @@ class RunConfig:
 
     Attributes:
         repeats: K, trials per case; None takes the suite's ``repeats``.
-        strategy: ``full`` runs every trial; ``failfast`` stops a model once it
-            can no longer qualify; ``race`` screens every model once, then
+        strategy: ``race`` (the default) screens every model once, then
             certifies the survivors in order of speed and stops as soon as the
-            champion and the runner-up are settled.
+            champion and the runner-up are settled; ``full`` runs every trial;
+            ``failfast`` stops a model once it can no longer qualify.
         confirm: extra batches for the champion and the runner-up (race).
         concurrency: calls in flight per HTTP endpoint (in-process models always 1).
         seed: shuffles case order per batch; None picks one (it is recorded).
@@ -36,7 +36,7 @@ class RunConfig:
     """
 
     repeats: int | None = None
-    strategy: str = "full"
+    strategy: str = "race"
     confirm: int = 0
     concurrency: int = 1
     seed: int | None = None

@@ -3,7 +3,9 @@
 Models on different lanes (different servers) run at the same time; models on
 one lane run one after another, so a latency is never time spent queueing
 behind another model; in-process models share one lane and run one at a time,
-model-major: load once, run every trial planned for it in this wave, release.
+model-major: load once, run every trial planned for it, and release it when
+another model of its lane starts (a model needed again in the next wave stays
+loaded).
 Within a model, up to ``concurrency`` calls are in flight on an HTTP lane (a
 steady pipeline, never lock-step groups), one on the in-process lane.
 
@@ -59,6 +61,9 @@ class LocalExecutor:
         self.concurrency = max(1, concurrency)
         self.listener = listener
         self.side_by_side: list[list[str]] = []
+        # lane → the model loaded on it: one at a time per lane, and a model
+        # that runs again in the next wave is not loaded twice.
+        self._resident: dict[str, ModelSlot] = {}
 
     async def run_wave(self, wave: Sequence[str], strategy: Strategy,
                        recorder: Recorder) -> None:
@@ -96,6 +101,10 @@ class LocalExecutor:
             return
         planned = pending()
         self.listener.model_started(model, total)
+        resident = self._resident.get(slot.lane)
+        if resident is not None and resident is not slot:
+            await resident.release()
+        self._resident[slot.lane] = slot
         notes = await slot.open()
         self.listener.model_loaded(model, slot.run.cold_start_ms, slot.run.error)
         if notes:
@@ -112,7 +121,6 @@ class LocalExecutor:
                 await self._pipeline(slot, planned, strategy, recorder)
         finally:
             await recorder.flush()
-            await slot.release()
         slot.run.stopped = strategy.stopped.get(model)
         await recorder.write(recorder.sink.add_model, recorder.run_id, slot.run)
         self.listener.model_finished(model, slot.run.stopped)
