@@ -105,8 +105,10 @@ class LocalExecutor:
         if resident is not None and resident is not slot:
             await resident.release()
         self._resident[slot.lane] = slot
+        already = slot.loaded
         notes = await slot.open()
-        self.listener.model_loaded(model, slot.run.cold_start_ms, slot.run.error)
+        if not already:
+            self.listener.model_loaded(model, slot.run.cold_start_ms, slot.run.error)
         if notes:
             self.listener.model_notes(model, notes)
         await recorder.write(recorder.sink.add_model, recorder.run_id, slot.run)
