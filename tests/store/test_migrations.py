@@ -44,10 +44,23 @@ def test_a_fresh_database_is_built_to_exactly_the_tables_the_code_queries(any_db
 def test_opening_an_up_to_date_database_applies_nothing(any_db: str) -> None:
     engine = open_engine(any_db)
     try:
-        assert upgrade(engine) == ["0001", "0002"]
+        assert upgrade(engine) == [head_revision()]  # empty: built at the newest revision
         assert upgrade(engine) == []
     finally:
         engine.dispose()
+
+
+def test_replaying_every_revision_builds_exactly_the_current_tables(any_db: str) -> None:
+    engine = open_engine(any_db)
+    try:
+        assert upgrade(engine, replay=True) == ["0001", "0002"]
+        with engine.connect() as connection:
+            assert current_revision(connection) == head_revision()
+            differences = compare_metadata(MigrationContext.configure(connection),
+                                           schema.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
 
 
 def _old_keys_equal(old: Any, new: Any, where: str = "") -> None:
@@ -188,7 +201,7 @@ def test_the_written_out_head_is_the_newest_revision_script() -> None:
     assert head_revision() == HEAD
 
 
-def test_opening_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+def test_opening_a_fresh_or_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -199,5 +212,5 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) ->
                            check=True)
     again = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
                            check=True)
-    assert first.stdout.strip() == "True"  # the fresh database was built by Alembic
-    assert again.stdout.strip() == "False"
+    assert first.stdout.strip() == "False"  # built from the current tables, stamped
+    assert again.stdout.strip() == "False"  # one row read

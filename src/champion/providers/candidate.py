@@ -1,4 +1,4 @@
-"""Candidates: model configurations from a models file or ``-m`` specs (DESIGN §3)."""
+"""Candidates: model configurations from a models file or ``-m`` specs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ModelRanking ⇄ the per-model object of the run JSON (DESIGN §5)."""
+"""ModelRanking ⇄ the per-model object of the run JSON."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 
 def model_to_json(line: ModelRanking) -> dict[str, Any]:
-    """The §5 object for one model (more fields may follow the pinned ones)."""
+    """The run JSON object of one model (more fields may follow the pinned ones)."""
     latency = line.latency_ms
     data: dict[str, Any] = {
         "model": line.model,
@@ -96,7 +96,7 @@ def _pair(values: list[float] | None) -> tuple[float, float] | None:
 
 
 def model_from_json(data: dict[str, Any]) -> ModelRanking:
-    """Rebuild a ModelRanking from its §5 object."""
+    """Rebuild a ModelRanking from its run JSON object."""
     latency = data.get("latency_ms")
     ttft = data.get("ttft_ms")
     return ModelRanking(

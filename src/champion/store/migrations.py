@@ -69,22 +69,36 @@ def _stamped(connection: Connection) -> str | None:
         return None
 
 
-def upgrade(engine: Engine, target: str = "head") -> list[str]:
+def upgrade(engine: Engine, target: str = "head", *, replay: bool = False) -> list[str]:
     """Apply every revision the database lacks up to ``target`` (default: the newest);
-    returns those applied, oldest first."""
+    returns those applied, oldest first.
+
+    An empty database is built from the current tables and stamped at the
+    newest revision, which is what replaying every revision gives (a test
+    keeps the two equal) without loading Alembic; ``replay`` replays them anyway.
+    """
     wanted = HEAD if target == "head" else target
     with engine.connect() as connection:
         if _stamped(connection) == wanted:
             return []
-    return run_write(engine, lambda connection: _upgrade_locked(connection, wanted))
+    return run_write(engine, lambda connection: _upgrade_locked(connection, wanted, replay))
 
 
-def _upgrade_locked(connection: Connection, target: str) -> list[str]:
+def _upgrade_locked(connection: Connection, target: str, replay: bool) -> list[str]:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    if not replay and target == HEAD and not inspect(connection).get_table_names():
+        from champion.store import schema
+
+        schema.metadata.create_all(connection)
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+                                " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                           {"head": HEAD})
+        return [HEAD]
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
     context = MigrationContext.configure(connection)
     scripts = _scripts()
     current = context.get_current_revision()

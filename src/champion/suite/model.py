@@ -1,4 +1,4 @@
-"""The suite data model (DESIGN §2): one task, its prompt, output, check and cases."""
+"""The suite data model: one task, its prompt, output, check and cases."""
 
 from __future__ import annotations
 
