@@ -14,10 +14,12 @@ are read with a cap: an error body is cut, an answer body past the cap is an
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import os
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -133,6 +135,12 @@ async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool
     return b"".join(chunks), False
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every HTTPS endpoint of the process."""
+    return httpx.create_ssl_context()
+
+
 class HttpProvider(Provider):
     """A provider behind an HTTP endpoint."""
 
@@ -163,22 +171,27 @@ class HttpProvider(Provider):
             host = f"{host}:{parts.port}"
         self.base_url = urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
         # Made now (TLS context and all), never while another model's call is timed.
-        self._client: httpx.AsyncClient | None = client or self._new_client()
+        self._client: httpx.AsyncClient | None = client or self._new_client(self.base_url)
         self._own_client = client is None
         self.headers()  # registers the key and header secrets before any request
 
     @staticmethod
-    def _new_client() -> httpx.AsyncClient:
+    def _new_client(base_url: str) -> httpx.AsyncClient:
+        # A plain-HTTP endpoint needs no TLS context (loading the CA bundle
+        # costs tens of ms); HTTPS endpoints share one.
+        verify: ssl.SSLContext | bool = (_tls_context() if base_url.startswith("https:")
+                                         else False)
         return httpx.AsyncClient(
             timeout=httpx.Timeout(connect=10.0, read=None, write=30.0, pool=None),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            verify=verify,
         )
 
     @property
     def client(self) -> httpx.AsyncClient:
         """The keep-alive client (made again after :meth:`aclose`)."""
         if self._client is None:
-            self._client = self._new_client()
+            self._client = self._new_client(self.base_url)
         return self._client
 
     def headers(self) -> dict[str, str]:
