@@ -14,7 +14,7 @@ from pathlib import Path
 from champion._sync import run_sync
 from champion.errors import InputError
 from champion.providers.candidate import Candidate, assign_ids, expand_spec, load_models_file
-from champion.providers.discovery import CandidateFilter, expand
+from champion.providers.discovery import CandidateFilter, capabilities, expand
 from champion.results import RunResult
 from champion.runner import RunConfig, RunListener, RunSession, TrialSink
 from champion.store import Store
@@ -41,6 +41,10 @@ async def aresolve_candidates(models: ModelsLike,
     candidates = await expand(candidates)
     if where is not None:
         candidates = [c for c in candidates if where.keep(c)]
+        if where.by_capability:
+            found = await capabilities(candidates)
+            candidates = [c for c, caps in zip(candidates, found, strict=True)
+                          if where.keep_capabilities(caps)]
     return assign_ids(candidates)
 
 
@@ -63,7 +67,8 @@ def select_candidates(specs: Sequence[str] = (), models_file: str | Path | None 
     items.extend(specs)
     chosen = resolve_candidates(items or list(DEFAULT_CANDIDATES), where)
     if not chosen:
-        raise InputError("no candidate left after --exclude / --max-size-gb")
+        raise InputError("no candidate left after --exclude / --max-size-gb / --require /"
+                         " --exclude-capability")
     return chosen
 
 

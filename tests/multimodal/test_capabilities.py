@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,7 +59,7 @@ def test_require_keeps_models_known_to_have_every_capability(
     assert set(listed(done.stdout)) == {"qwen2.5-coder:1.5b", "qwen3:4b"}
     nothing = run_cli("models", "-m", f"ollama/*@{server.base_url}", "--require", "audio")
     assert nothing.returncode == 2
-    assert "no candidate left after --require" in nothing.stderr
+    assert "no candidate left after" in nothing.stderr and "--require" in nothing.stderr
 
 
 def test_unknown_capabilities_fail_require_and_pass_exclusion(
@@ -76,3 +78,16 @@ def test_unknown_capabilities_fail_require_and_pass_exclusion(
     assert [need_vision.keep_capabilities(f) for f in found] == [True, False, False, True]
     no_vision = CandidateFilter(exclude_capabilities=("vision",))
     assert [no_vision.keep_capabilities(f) for f in found] == [False, True, True, False]
+
+
+def test_run_takes_the_same_capability_filters(server: OllamaProtocolServer,
+                                               tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("task: caps\nprompt: {user: 'Say ok'}\noutput: {kind: text}\n"
+                     "check: {type: contains}\ncases: [{id: a, expected: ok}]\n")
+    done = run_cli("run", str(suite), "-m", f"ollama/*@{server.base_url}",
+                   "--require", "completion", "--require", "tools", "--repeats", "1",
+                   "--db", f"sqlite:///{tmp_path}/caps.db", "--json", str(tmp_path / "r.json"))
+    assert done.returncode == 0, done.stderr
+    ran = {m["model"] for m in json.loads((tmp_path / "r.json").read_text())["models"]}
+    assert ran == {"qwen2.5-coder:1.5b", "qwen3:4b"}

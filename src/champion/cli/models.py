@@ -9,28 +9,15 @@ from rich.table import Table
 from champion._sync import run_sync
 from champion.api import select_candidates
 from champion.cli.options import db_option
-from champion.cli.run import candidate_options
-from champion.errors import InputError
-from champion.providers.discovery import CandidateFilter, capabilities
+from champion.cli.run import candidate_filter, candidate_options
+from champion.providers.discovery import capabilities
 from champion.report.escape import terminal_text
 
 __all__ = ["models"]
 
 
-def _names(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Repeated options, each of which may also be a comma-separated list."""
-    return tuple(name.strip().lower() for value in values for name in value.split(",")
-                 if name.strip())
-
-
 @click.command()
 @candidate_options
-@click.option("--require", "require", multiple=True, metavar="CAP",
-              help="Only models known to have this capability (completion, vision, tools,"
-              " thinking, embedding, insert); repeatable or comma-separated.")
-@click.option("--exclude-capability", "exclude_capability", multiple=True, metavar="CAP",
-              help="Leave out models known to have this capability, e.g."
-              " --exclude-capability vision,insert; repeatable or comma-separated.")
 @click.option("--new", "new_for", metavar="TASK",
               help="Only candidates never benchmarked on TASK's current suite.")
 @db_option
@@ -39,15 +26,9 @@ def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, 
            exclude_capability: tuple[str, ...], new_for: str | None, db: str | None) -> None:
     """List the candidates that would run (default: the bundled models), with what
     each can do as far as its backend says."""
-    where = CandidateFilter(exclude, max_size_gb, _names(require), _names(exclude_capability))
+    where = candidate_filter(exclude, max_size_gb, require, exclude_capability)
     candidates = select_candidates(specs, models_file, where)
     found = run_sync(capabilities(candidates))
-    if where.by_capability:
-        kept = [(c, caps) for c, caps in zip(candidates, found, strict=True)
-                if where.keep_capabilities(caps)]
-        if not kept:
-            raise InputError("no candidate left after --require / --exclude-capability")
-        candidates, found = [c for c, _ in kept], [caps for _, caps in kept]
     if new_for is not None:
         from champion.registry.novelty import new_candidates
         from champion.store import Store

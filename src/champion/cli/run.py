@@ -22,13 +22,27 @@ from champion.runner import RunConfig, strategy_names
 from champion.store import Store
 from champion.suite import Suite, load_suite
 
-__all__ = ["candidate_options", "run"]
+__all__ = ["candidate_filter", "candidate_options", "run"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated options, each of which may also be a comma-separated list."""
+    return tuple(name.strip().lower() for value in values for name in value.split(",")
+                 if name.strip())
+
+
+def candidate_filter(exclude: tuple[str, ...], max_size_gb: float | None,
+                     require: tuple[str, ...], exclude_capability: tuple[str, ...]
+                     ) -> CandidateFilter:
+    """The filter the candidate options describe."""
+    return CandidateFilter(exclude, max_size_gb, _names(require), _names(exclude_capability))
+
+
 def candidate_options(function: F) -> F:
-    """``-m``, ``--models``, ``--exclude`` and ``--max-size-gb``."""
+    """``-m``, ``--models``, ``--exclude``, ``--max-size-gb``, ``--require`` and
+    ``--exclude-capability``."""
     for option in reversed([
         click.option("-m", "--model", "specs", multiple=True, metavar="SPEC",
                      help="PROVIDER/MODEL[@BASE_URL]; 'builtin' for the bundled models;"
@@ -37,6 +51,12 @@ def candidate_options(function: F) -> F:
         click.option("--exclude", multiple=True, metavar="GLOB",
                      help="Leave out candidates whose id or model matches."),
         click.option("--max-size-gb", type=float, help="Leave out larger models."),
+        click.option("--require", "require", multiple=True, metavar="CAP",
+                     help="Only models known to have this capability (completion, vision,"
+                     " tools, thinking, embedding, insert); repeatable or comma-separated."),
+        click.option("--exclude-capability", "exclude_capability", multiple=True,
+                     metavar="CAP", help="Leave out models known to have this capability,"
+                     " e.g. --exclude-capability vision,insert; repeatable or comma-separated."),
     ]):
         function = option(function)
     return function
@@ -79,7 +99,8 @@ def _render_report(result: RunResult, path: Path, items: int) -> str:
               help="Items in the report's production-viability estimate.")
 @click.option("--require-champion", is_flag=True, help="Exit 3 when no model qualifies.")
 def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None,
-        exclude: tuple[str, ...], max_size_gb: float | None, repeats: int | None,
+        exclude: tuple[str, ...], max_size_gb: float | None, require: tuple[str, ...],
+        exclude_capability: tuple[str, ...], repeats: int | None,
         strategy: str, confirm: int, concurrency: int, seed: int | None,
         db: str | None, json_path: str | None, report_path: str | None,
         resume_id: str | None, prompt_file: str | None, items: int,
@@ -92,7 +113,7 @@ def run(suites: tuple[str, ...], specs: tuple[str, ...], models_file: str | None
         raise InputError("--resume takes exactly one suite")
     given = bool(specs or models_file)
     candidates = None if resume_id and not given else select_candidates(
-        specs, models_file, CandidateFilter(exclude, max_size_gb))
+        specs, models_file, candidate_filter(exclude, max_size_gb, require, exclude_capability))
     config = RunConfig(repeats=repeats, strategy=strategy, confirm=confirm,
                        concurrency=concurrency, seed=seed)
     console = Console(highlight=False)
