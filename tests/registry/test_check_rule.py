@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from champion.errors import InputError
@@ -59,3 +61,17 @@ def test_new_candidates_are_those_not_run_on_the_current_suite(any_db: str) -> N
                       base_url="http://other:8000/v1"),
         ]
         assert [c.id for c in new_candidates(store, "mini", candidates)] == ["gone", "m1b"]
+
+
+def test_an_adapter_is_new_where_only_its_base_ran(any_db: str, tmp_path: Path) -> None:
+    adapter = tmp_path / "adapter.gguf"
+    adapter.write_bytes(b"an adapter file")  # only hashed here, never loaded
+    with Store(any_db) as store:
+        store.begin_run(result("now", fingerprint="fp1", minutes=1))
+        store.add_model("now", ModelRun(
+            model="smollm2-135m", provider="llamacpp", model_name="builtin:smollm2-135m",
+            key="llamacpp/builtin:smollm2-135m@in-process"))
+        base = Candidate(id="smollm2-135m", provider="llamacpp", model="builtin:smollm2-135m")
+        tuned = base.model_copy(update={"id": "tuned",
+                                        "options": {"lora_path": str(adapter)}})
+        assert [c.id for c in new_candidates(store, "mini", [base, tuned])] == ["tuned"]
