@@ -29,7 +29,14 @@ from champion.errors import (
 )
 
 if TYPE_CHECKING:
-    from champion.api import arun_suite, resolve_candidates, run_suite
+    from champion.api import (
+        arun_suite,
+        arun_suites,
+        resolve_candidates,
+        run_suite,
+        run_suites,
+        select_candidates,
+    )
     from champion.providers.candidate import Candidate
     from champion.ranking import ModelRanking, Ranking
     from champion.registry.router import Answer, Router
@@ -50,9 +57,12 @@ _LAZY = {
     "Store": "champion.store",
     "Suite": "champion.suite",
     "arun_suite": "champion.api",
+    "arun_suites": "champion.api",
     "load_suite": "champion.suite",
     "resolve_candidates": "champion.api",
     "run_suite": "champion.api",
+    "run_suites": "champion.api",
+    "select_candidates": "champion.api",
 }
 
 __all__ = [
@@ -78,9 +88,12 @@ __all__ = [
     "Suite",
     "SuiteError",
     "arun_suite",
+    "arun_suites",
     "load_suite",
     "resolve_candidates",
     "run_suite",
+    "run_suites",
+    "select_candidates",
 ]
 
 
