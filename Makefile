@@ -21,8 +21,7 @@ endef
 export LLAMA_BUILD_IS_PORTABLE
 
 DEMO_SUITES := examples/destination-city.yaml examples/order-number.yaml \
-	examples/ticket-triage.yaml examples/sentiment.yaml examples/crm-extraction.yaml \
-	examples/job-posting-grading.json
+	examples/ticket-triage.yaml examples/sentiment.yaml examples/job-posting-grading.json
 
 .PHONY: install system-deps demo test lint bench clean
 

@@ -37,6 +37,7 @@ class RunProgress:
         self._progress: Progress | None = None
         self._tasks: dict[str, Any] = {}
         self.run_id: str | None = None
+        self._loaded: set[str] = set()
         if self.live:
             self._progress = Progress(
                 TextColumn("{task.fields[name]}", justify="left"), BarColumn(),
@@ -88,7 +89,13 @@ class RunProgress:
 
     def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None:
         """Report the cold start or the load error."""
-        note = f"error: {error}" if error else f"cold start {_seconds(cold_start_ms)}"
+        if error:
+            note = f"error: {error}"
+        elif model in self._loaded:  # a later wave loaded it again: no new cold start
+            note = "loaded again"
+        else:
+            note = f"cold start {_seconds(cold_start_ms)}"
+        self._loaded.add(model)
         if self._progress is not None:
             self._progress.update(self._task(model), note=terminal_text(note, 60))
         else:
