@@ -60,7 +60,6 @@ class LocalExecutor:
         self.cases = cases
         self.concurrency = max(1, concurrency)
         self.listener = listener
-        self.side_by_side: list[list[str]] = []
         # lane → the model loaded on it: one at a time per lane, and a model
         # that runs again in the next wave is not loaded twice.
         self._resident: dict[str, ModelSlot] = {}
@@ -69,8 +68,6 @@ class LocalExecutor:
                        recorder: Recorder) -> None:
         """Lanes side by side; each lane's models one after another."""
         lanes = lanes_of([self.slots[model] for model in wave])
-        if len(lanes) > 1:
-            self.side_by_side.append([model for lane in lanes for model in lane])
         # Objects alive now are not garbage: keep the collector from rescanning
         # them while models are measured (a full collection would stall calls).
         gc.collect()

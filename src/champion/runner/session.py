@@ -14,7 +14,7 @@ import asyncio
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from champion.errors import InputError
@@ -86,15 +86,11 @@ class RunSession:
             self._check_resumable(self.previous, candidates)
             self.run_id, self.repeats = self.previous.run_id, self.previous.repeats
             self.seed, self.started_at = self.previous.seed, self.previous.started_at
-            recorded = self.previous.config
-            self.config = RunConfig(
-                repeats=self.repeats, strategy=self.previous.strategy, seed=self.seed,
+            recorded = self.previous.config  # the run's own plan; the rest is this call's
+            self.config = replace(
+                config, repeats=self.repeats, strategy=self.previous.strategy, seed=self.seed,
                 confirm=int(recorded.get("confirm", config.confirm)),
-                concurrency=int(recorded.get("concurrency", config.concurrency)),
-                warmup=config.warmup, retries=config.retries,
-                retry_backoff_s=config.retry_backoff_s,
-                max_consecutive_errors=config.max_consecutive_errors,
-                flush_interval_s=config.flush_interval_s)
+                concurrency=int(recorded.get("concurrency", config.concurrency)))
         self.candidates = list(candidates)
         self.rules = ranking_rules(suite)
         scorer = Scorer(suite)
