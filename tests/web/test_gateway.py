@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import httpx
 import openai
 import pytest
-import uvicorn
 
 from champion import Store, run_suite
 from champion.registry.entries import Registry
@@ -23,35 +21,10 @@ from champion.testing import MockOpenAIServer
 from champion.web.gateway import create_gateway
 from tests.router.fakes import TASK, FakeRegistry, candidate
 from tests.router.test_registry_end_to_end import suite, triage
+from tests.web.servers import ServerThread
 
 MESSAGES = [{"role": "system", "content": "Answer with one word."},
             {"role": "user", "content": "Ticket: I was charged twice"}]
-
-
-class GatewayThread:
-    """uvicorn serving an app on a free loopback port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        # IPPROTO_TCP, so that asyncio sets TCP_NODELAY on accepted connections.
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def __enter__(self) -> GatewayThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert self.server.started
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 @pytest.fixture
@@ -68,16 +41,16 @@ def runner_up_server() -> Iterator[MockOpenAIServer]:
 
 @pytest.fixture
 def start(champion_server: MockOpenAIServer, runner_up_server: MockOpenAIServer
-          ) -> Iterator[Callable[..., GatewayThread]]:
+          ) -> Iterator[Callable[..., ServerThread]]:
     """Start a gateway over a registry of the two servers; stopped after the test."""
-    started: list[GatewayThread] = []
+    started: list[ServerThread] = []
 
-    def _start(config: RouterConfig | None = None, token: str | None = None) -> GatewayThread:
+    def _start(config: RouterConfig | None = None, token: str | None = None) -> ServerThread:
         registry = FakeRegistry()
         registry.register(candidate("champ", champion_server),
                           candidate("second", runner_up_server))
         router = Router(registry, config or RouterConfig(retries=0))
-        gateway = GatewayThread(create_gateway(router, token=token)).__enter__()
+        gateway = ServerThread(create_gateway(router, token=token)).__enter__()
         started.append(gateway)
         return gateway
 
@@ -86,12 +59,12 @@ def start(champion_server: MockOpenAIServer, runner_up_server: MockOpenAIServer
         gateway.__exit__()
 
 
-def client(gateway: GatewayThread, key: str = "unused") -> openai.OpenAI:
+def client(gateway: ServerThread, key: str = "unused") -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0, timeout=10)
 
 
 def test_openai_client_task_route_served_by_the_champion(
-        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+        start: Callable[..., ServerThread], champion_server: MockOpenAIServer) -> None:
     gateway = start()
     raw = client(gateway).chat.completions.with_raw_response.create(
         model=f"task:{TASK}", messages=MESSAGES)
@@ -103,7 +76,7 @@ def test_openai_client_task_route_served_by_the_champion(
     assert champion_server.requests[-1].json()["messages"] == MESSAGES
 
 
-def test_openai_client_streams_a_task_route(start: Callable[..., GatewayThread]) -> None:
+def test_openai_client_streams_a_task_route(start: Callable[..., ServerThread]) -> None:
     stream = client(start()).chat.completions.create(
         model=f"task:{TASK}", messages=MESSAGES, stream=True,
         stream_options={"include_usage": True})
@@ -116,7 +89,7 @@ def test_openai_client_streams_a_task_route(start: Callable[..., GatewayThread])
 
 
 def test_task_vars_render_the_tasks_own_prompt(
-        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+        start: Callable[..., ServerThread], champion_server: MockOpenAIServer) -> None:
     completion = client(start()).chat.completions.create(
         model=f"task:{TASK}", messages=[{"role": "user", "content": "ignored"}],
         extra_body={"champion": {"vars": {"ticket": "refund please"}}})
@@ -126,7 +99,7 @@ def test_task_vars_render_the_tasks_own_prompt(
 
 
 def test_fallback_is_visible_in_the_headers(
-        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+        start: Callable[..., ServerThread], champion_server: MockOpenAIServer) -> None:
     champion_server.mode = "error500"
     response = httpx.post(start().url + "/v1/chat/completions",
                           json={"model": f"task:{TASK}", "messages": MESSAGES})
@@ -138,7 +111,7 @@ def test_fallback_is_visible_in_the_headers(
 
 
 def test_streamed_fallback_over_raw_httpx(
-        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer) -> None:
+        start: Callable[..., ServerThread], champion_server: MockOpenAIServer) -> None:
     champion_server.reply = "no idea"
     with httpx.stream("POST", start().url + "/v1/chat/completions",
                       json={"model": f"task:{TASK}", "messages": MESSAGES,
@@ -152,7 +125,7 @@ def test_streamed_fallback_over_raw_httpx(
 
 
 def test_a_registered_model_passes_straight_through(
-        start: Callable[..., GatewayThread], runner_up_server: MockOpenAIServer) -> None:
+        start: Callable[..., ServerThread], runner_up_server: MockOpenAIServer) -> None:
     messages = [{"role": "user", "content": "say anything"}]
     completion = client(start()).chat.completions.create(
         model="second", messages=messages, max_tokens=7)
@@ -163,7 +136,7 @@ def test_a_registered_model_passes_straight_through(
 
 
 def test_a_registered_model_streams_straight_through(
-        start: Callable[..., GatewayThread]) -> None:
+        start: Callable[..., ServerThread]) -> None:
     stream = client(start()).chat.completions.create(
         model="champ", messages=[{"role": "user", "content": "hi"}], stream=True)
     chunks = list(stream)
@@ -172,7 +145,7 @@ def test_a_registered_model_streams_straight_through(
 
 
 def test_unknown_model_and_task_are_404_in_openai_shape(
-        start: Callable[..., GatewayThread]) -> None:
+        start: Callable[..., ServerThread]) -> None:
     gateway = start()
     with pytest.raises(openai.NotFoundError):
         client(gateway).chat.completions.create(
@@ -184,7 +157,7 @@ def test_unknown_model_and_task_are_404_in_openai_shape(
     assert set(error) >= {"message", "type", "code"} and "no-such-task" in error["message"]
 
 
-def test_bad_requests_are_400(start: Callable[..., GatewayThread]) -> None:
+def test_bad_requests_are_400(start: Callable[..., ServerThread]) -> None:
     url = start().url + "/v1/chat/completions"
     assert httpx.post(url, content=b"{not json").status_code == 400
     assert httpx.post(url, json={"messages": MESSAGES}).status_code == 400
@@ -202,7 +175,7 @@ def test_bad_requests_are_400(start: Callable[..., GatewayThread]) -> None:
 
 
 def test_every_model_failing_is_502_and_running_out_of_time_504(
-        start: Callable[..., GatewayThread], champion_server: MockOpenAIServer,
+        start: Callable[..., ServerThread], champion_server: MockOpenAIServer,
         runner_up_server: MockOpenAIServer) -> None:
     champion_server.mode = runner_up_server.mode = "error500"
     body = {"model": f"task:{TASK}", "messages": MESSAGES}
@@ -218,7 +191,7 @@ def test_every_model_failing_is_502_and_running_out_of_time_504(
 
 
 def test_verify_through_the_gateway(
-        start: Callable[..., GatewayThread], runner_up_server: MockOpenAIServer) -> None:
+        start: Callable[..., ServerThread], runner_up_server: MockOpenAIServer) -> None:
     url = start().url + "/v1/chat/completions"
     body = {"model": f"task:{TASK}", "messages": MESSAGES, "champion": {"verify": True}}
     agreed = httpx.post(url, json=body)
@@ -232,13 +205,13 @@ def test_verify_through_the_gateway(
     assert "'billing'" in error["message"] and "'technical'" in error["message"]
 
 
-def test_models_lists_tasks_and_models(start: Callable[..., GatewayThread]) -> None:
+def test_models_lists_tasks_and_models(start: Callable[..., ServerThread]) -> None:
     listing = client(start()).models.list()
     ids = {m.id for m in listing.data}
     assert {f"task:{TASK}", "champ", "second"} <= ids
 
 
-def test_with_a_token_every_request_needs_it(start: Callable[..., GatewayThread]) -> None:
+def test_with_a_token_every_request_needs_it(start: Callable[..., ServerThread]) -> None:
     gateway = start(token="s3cret-token")
     response = httpx.get(gateway.url + "/v1/models")
     assert response.status_code == 401
