@@ -82,3 +82,6 @@ def test_benchmark_history_promote_registry_and_check(triage_suite: Path, tmp_pa
         assert failing.returncode == 3, failing.stderr + failing.stdout
         assert "champion beta: disqualified; pass rate 100% → 0%" in failing.stdout
         assert "FAIL: the champion no longer qualifies" in failing.stdout
+        # A check's re-run is stored, but promote never takes it by default.
+        again = _ok("promote", "mini-triage", "--stage", "dev", "--db", db_url)
+        assert f"run {second['run_id']}" in again

@@ -82,12 +82,12 @@ class CheckOutcome:
 
 def check_entry(store: Store, entry: RegistryEntry) -> CheckOutcome:
     """Re-run ``entry``'s champion and runner-up on its suite and compare with the promotion."""
-    from champion import run_suite
+    from champion import RunConfig, run_suite
 
     candidates = [entry.champion.candidate]
     if entry.runner_up is not None:
         candidates.append(entry.runner_up.candidate)
-    result = run_suite(entry.suite, candidates, db=store)
+    result = run_suite(entry.suite, candidates, db=store, config=RunConfig(purpose="check"))
     lines = {line.model: line for line in result.ranking.models}
     champion_id = entry.champion.candidate.id or entry.champion.id
     line = lines.get(champion_id)

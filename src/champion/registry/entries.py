@@ -103,8 +103,9 @@ class Registry:
         """
         check_stage(stage)
         store = self.store
-        if run_id is None:
-            summary = store.latest_run(task, status="complete")
+        if run_id is None:  # the latest complete benchmark (a check's re-run is not one)
+            summary = next((run for run in reversed(store.run_summaries(task))
+                            if run.status == "complete" and run.purpose != "check"), None)
             if summary is None:
                 raise InputError(f"{task!r} has no complete run to promote")
         else:

@@ -33,6 +33,8 @@ class RunConfig:
             of a model's trials are recorded as errors without calling it.
         flush_interval_s: trials are written at most this often while a model
             runs, and always when it ends or the run stops.
+        purpose: why the run is made: ``benchmark``, or ``check`` (a re-run of
+            a registered pair, which ``promote`` never picks by default).
     """
 
     repeats: int | None = None
@@ -45,6 +47,7 @@ class RunConfig:
     retry_backoff_s: float = 0.5
     max_consecutive_errors: int = 5
     flush_interval_s: float = 1.0
+    purpose: str = "benchmark"
 
 
 class TrialSink(Protocol):

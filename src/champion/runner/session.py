@@ -153,7 +153,8 @@ class RunSession:
             suite_json=self.suite.model_dump(mode="json", by_alias=True),
             suite_fingerprint=self.fingerprint,
             lanes=self.lanes,
-            config={"confirm": self.config.confirm, "concurrency": self.config.concurrency},
+            config={"confirm": self.config.confirm, "concurrency": self.config.concurrency,
+                    "purpose": self.config.purpose},
         )
 
     async def run(self) -> RunResult:

@@ -31,7 +31,7 @@ def _summary_query() -> Select[Any]:
                .where(_trials.c.run_id == _runs.c.id).scalar_subquery())
     return select(_runs.c.id, _runs.c.task, _runs.c.suite_version, _runs.c.status,
                   _runs.c.started_at, _runs.c.finished_at, _runs.c.suite_fingerprint,
-                  _runs.c.champion, _runs.c.runner_up,
+                  _runs.c.champion, _runs.c.runner_up, _runs.c.config,
                   func.coalesce(_runs.c.calls, counted).label("calls"))
 
 
@@ -40,7 +40,8 @@ def _summary(row: Any) -> RunSummary:
         run_id=row.id, task=row.task, suite_version=row.suite_version, status=row.status,
         started_at=utc(row.started_at) or datetime.now(UTC), finished_at=utc(row.finished_at),
         suite_fingerprint=row.suite_fingerprint or "", champion=row.champion,
-        runner_up=row.runner_up, calls=int(row.calls or 0))
+        runner_up=row.runner_up, calls=int(row.calls or 0),
+        purpose=str((row.config or {}).get("purpose") or "benchmark"))
 
 
 class RunQueries:

@@ -30,6 +30,8 @@ class RunSummary:
     runner_up: str | None
     #: Measured calls stored for the run.
     calls: int
+    #: Why the run was made: ``benchmark``, or ``check`` (a re-run of a registered pair).
+    purpose: str = "benchmark"
 
 
 @dataclass(frozen=True, slots=True)
