@@ -30,14 +30,14 @@ import argparse
 import math
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from champion.ranking.compare import LatencyProfile, order_by_speed
 from champion.ranking.stats import percentile
+from champion.runner.simulate import drive
 from champion.runner.strategies.full import FullStrategy
 from champion.runner.strategies.race import RaceStrategy
-from champion.runner.strategy import Outcome, RunPlan, Strategy
+from champion.runner.strategy import Outcome, RunPlan
 
 MODELS = 20
 CASES = 20
@@ -100,24 +100,6 @@ class World:
         if rng.random() < sim.spike_rate:
             latency *= 1.0 + rng.paretovariate(1.5)
         return Outcome(model, case, batch, correct, False, latency)
-
-
-def drive(strategy: Strategy, outcome: Callable[[str, str, int], Outcome]) -> list[Outcome]:
-    """The executor's loop, one model at a time; returns every outcome run."""
-    done: set[tuple[str, str, int]] = set()
-    ran: list[Outcome] = []
-    while wave := strategy.next_wave():
-        for model in wave:
-            for case, batch in strategy.trials_for(model):
-                if (model, case, batch) in done:
-                    continue
-                if not strategy.keep_running(model):
-                    break
-                result = outcome(model, case, batch)
-                done.add((model, case, batch))
-                ran.append(result)
-                strategy.observe(result)
-    return ran
 
 
 def ranking(outcomes: list[Outcome], stopped: dict[str, str]) -> list[str]:

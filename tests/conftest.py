@@ -13,8 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A real PostgreSQL server (session-wide) and the SQLite/PostgreSQL ``any_db`` fixture.
-pytest_plugins = ["tests.store.postgres"]
+# A real PostgreSQL server (session-wide) with the SQLite/PostgreSQL ``any_db`` fixture,
+# and the two loopback models the router and gateway tests route between.
+pytest_plugins = ["tests.store.postgres", "tests.router.servers"]
 
 TRIAGE = """\
 task: mini-triage

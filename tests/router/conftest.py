@@ -13,18 +13,6 @@ from .fakes import FakeRegistry, candidate
 
 
 @pytest.fixture
-def champion_server() -> Iterator[MockOpenAIServer]:
-    with MockOpenAIServer("billing", model="champ") as server:
-        yield server
-
-
-@pytest.fixture
-def runner_up_server() -> Iterator[MockOpenAIServer]:
-    with MockOpenAIServer("Billing.", model="second") as server:
-        yield server
-
-
-@pytest.fixture
 def registry(champion_server: MockOpenAIServer,
              runner_up_server: MockOpenAIServer) -> FakeRegistry:
     fake = FakeRegistry()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,42 +17,13 @@ import pytest
 
 from champion import Candidate, RunConfig, run_suite
 from champion.report import run_to_json
+from champion.runner.simulate import OutcomeFn, drive
 from champion.runner.strategies.full import FullStrategy
 from champion.runner.strategies.race import RaceStrategy
-from champion.runner.strategy import Outcome, RunPlan, Strategy, strategy_class
+from champion.runner.strategy import Outcome, RunPlan, strategy_class
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 
 CASES = tuple(f"C{i}" for i in range(8))
-
-OutcomeFn = Callable[[str, str, int], Outcome]
-
-
-def drive(strategy: Strategy, outcome: OutcomeFn, *, stored: Iterable[Outcome] = (),
-          budget: int | None = None) -> list[Outcome]:
-    """The executor's loop: replay stored outcomes, then waves until none is left.
-
-    Stops after ``budget`` new trials (an interrupted run). Returns the new outcomes.
-    """
-    done = set()
-    for old in stored:
-        done.add((old.model, old.case_id, old.batch))
-        strategy.observe(old)
-    ran: list[Outcome] = []
-    while wave := strategy.next_wave():
-        for model in wave:
-            for case, batch in strategy.trials_for(model):
-                if (model, case, batch) in done:
-                    continue
-                if not strategy.keep_running(model):
-                    break
-                if budget is not None and len(ran) >= budget:
-                    return ran
-                result = outcome(model, case, batch)
-                done.add((model, case, batch))
-                ran.append(result)
-                strategy.observe(result)
-    return ran
-
 
 def scripted(speeds: dict[str, float],
              failures: dict[str, set[tuple[str, int]]]) -> OutcomeFn:

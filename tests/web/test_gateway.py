@@ -28,18 +28,6 @@ MESSAGES = [{"role": "system", "content": "Answer with one word."},
 
 
 @pytest.fixture
-def champion_server() -> Iterator[MockOpenAIServer]:
-    with MockOpenAIServer("billing", model="champ") as server:
-        yield server
-
-
-@pytest.fixture
-def runner_up_server() -> Iterator[MockOpenAIServer]:
-    with MockOpenAIServer("Billing.", model="second") as server:
-        yield server
-
-
-@pytest.fixture
 def start(champion_server: MockOpenAIServer, runner_up_server: MockOpenAIServer
           ) -> Iterator[Callable[..., ServerThread]]:
     """Start a gateway over a registry of the two servers; stopped after the test."""
