@@ -1,7 +1,9 @@
-"""Provider factories, looked up by name and imported lazily.
+"""Provider classes, looked up by name and imported lazily.
 
 ``import champion`` never imports llama_cpp or an HTTP stack; a factory checks
-its optional dependency first and says how to install it.
+its optional dependency first and says how to install it. Third-party
+providers register through the ``champion.providers`` entry-point group (the
+object is a :class:`~champion.providers.base.Provider` subclass).
 """
 
 from __future__ import annotations
@@ -9,47 +11,54 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 
-from champion.errors import CandidateError
+from champion.errors import CandidateError, InputError, MissingDependency
+from champion.plugins import Registry
 from champion.providers.base import Provider
 from champion.providers.candidate import Candidate
 
-__all__ = ["create_provider", "provider_factory", "provider_names"]
+__all__ = ["create_provider", "provider_factory", "provider_names", "providers"]
 
 ProviderFactory = Callable[[], type[Provider]]
-_FACTORIES: dict[str, ProviderFactory] = {}
+
+#: Every provider class, by name.
+providers: Registry[type[Provider]] = Registry("provider", "champion.providers")
+
+#: What the README tells users to install for the embedded provider.
+LOCAL_INSTALL = ("pip install 'champion[local]' with the portable build flags:"
+                 " CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+                 " -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF'")
 
 
 def provider_factory(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
     """Register a factory that returns the provider class for ``name``."""
-
-    def register(factory: ProviderFactory) -> ProviderFactory:
-        _FACTORIES[name] = factory
-        return factory
-
-    return register
+    return providers.register(name)
 
 
 def provider_names() -> list[str]:
     """Names of every registered provider."""
-    return sorted(_FACTORIES)
+    return providers.names()
 
 
 def create_provider(candidate: Candidate) -> Provider:
-    """Instantiate the provider for a candidate."""
-    factory = _FACTORIES.get(candidate.provider)
-    if factory is None:
-        raise CandidateError(
-            f"unknown provider {candidate.provider!r}; known: " + ", ".join(provider_names())
-        )
-    return factory()(candidate)
+    """Instantiate the provider for a candidate.
+
+    Raises:
+        MissingDependency: the provider's package is not installed.
+        CandidateError: no such provider, or the candidate is unusable.
+    """
+    try:
+        cls = providers.get(candidate.provider)
+    except MissingDependency:
+        raise
+    except InputError as exc:
+        raise CandidateError(str(exc)) from None
+    return cls(candidate)
 
 
 def _require(module: str, package: str) -> None:
     if importlib.util.find_spec(module) is None:
-        raise CandidateError(
-            f"this provider needs the {package!r} package: pip install 'champion[local]'"
-            " (see README: llama-cpp-python must be built with portable CMAKE_ARGS)"
-        )
+        raise MissingDependency(f"the {package} package is not installed: {LOCAL_INSTALL}",
+                                package)
 
 
 @provider_factory("llamacpp")
