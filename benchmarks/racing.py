@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from champion.ranking.compare import LatencyProfile, order_by_speed
 from champion.ranking.stats import percentile
 from champion.runner.simulate import drive
+from champion.runner.strategies import Outcome, RunPlan
 from champion.runner.strategies.full import FullStrategy
-from champion.runner.strategies.race import RaceStrategy
-from champion.runner.strategy import Outcome, RunPlan
+from champion.runner.strategies.race import RaceOptions, RaceStrategy
 
 MODELS = 20
 CASES = 20
@@ -147,16 +147,13 @@ def main() -> None:
         world = World(seed)
         names = tuple(m.name for m in world.models)
 
-        def plan(confirm: int, world: World = world, names: tuple[str, ...] = names) -> RunPlan:
-            return RunPlan(models=names, cases=world.cases, repeats=k, seed=world.seed,
-                           confirm=confirm)
-
-        grid = FullStrategy(plan(0))
+        plan = RunPlan(models=names, cases=world.cases, repeats=k, seed=world.seed)
+        grid = FullStrategy(plan)
         grid_outcomes = drive(grid, world.outcome)
         grid_order = ranking(grid_outcomes, grid.stopped)
         _count(full, world, grid_order, len(grid_outcomes), grid_order)
         for confirm, tally in races.items():
-            race = RaceStrategy(plan(confirm))
+            race = RaceStrategy(plan, RaceOptions(confirm=confirm))
             race_outcomes = drive(race, world.outcome)
             race_order = ranking(race_outcomes, race.stopped)
             _count(tally, world, race_order, len(race_outcomes), grid_order)

@@ -16,7 +16,7 @@ from champion.errors import InputError
 from champion.providers.candidate import Candidate, assign_ids, expand_spec, load_models_file
 from champion.providers.discovery import CandidateFilter, capabilities, expand
 from champion.results import RunResult
-from champion.runner import RunConfig, RunListener, RunSession, TrialSink
+from champion.runner import Executor, RunConfig, RunListener, RunSession, TrialSink
 from champion.store import Store
 from champion.suite import load_suite
 from champion.suite.model import Suite
@@ -82,7 +82,8 @@ def _open_sink(db: str | TrialSink | None) -> tuple[TrialSink, bool]:
 async def arun_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
                      repeats: int | None = None, config: RunConfig | None = None,
                      db: str | TrialSink | None = None, listener: RunListener | None = None,
-                     resume: str | None = None) -> RunResult:
+                     resume: str | None = None, executor: Executor | None = None,
+                     ) -> RunResult:
     """Run ``suite`` on every model and rank them; every trial is stored as it finishes.
 
     Args:
@@ -90,15 +91,18 @@ async def arun_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
         models: specs such as ``"llamacpp/builtin:smollm2-135m"`` or Candidates;
             default: the bundled models, or the resumed run's own candidates.
         repeats: trials per case (overrides the suite and ``config``).
-        config: strategy, confirmation batches, concurrency, seed, retries.
+        config: strategy and its options, executor, lanes, concurrency, seed, retries.
         db: a SQLAlchemy URL or a Store; default ``CHAMPION_DB`` or
             ``sqlite:///.champion/champion.db``.
         listener: progress callbacks.
         resume: continue this run (its strategy, seed and candidates) instead
             of starting a new one.
+        executor: an executor instance to run the trials (default: the one
+            ``config.executor`` names, built for this run).
 
     Raises:
-        InputError: a bad suite, candidate, or a run that cannot be resumed.
+        InputError: a bad suite, candidate or option, a run that cannot be
+            resumed, or no candidate passing preflight (``NoCandidateLeft``).
     """
     loaded = suite if isinstance(suite, Suite) else load_suite(suite)
     config = config or RunConfig()
@@ -114,7 +118,7 @@ async def arun_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
                                     base_url=m.base_url) for m in previous.models]
         else:
             candidates = await aresolve_candidates(list(models or DEFAULT_CANDIDATES))
-        session = RunSession(loaded, candidates, config, sink, listener, resume)
+        session = RunSession(loaded, candidates, config, sink, listener, resume, executor)
         return await session.run()
     finally:
         if owned and isinstance(sink, Store):
@@ -140,10 +144,10 @@ async def arun_suites(suites: Sequence[SuiteLike], models: ModelsLike | None = N
 def run_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
               repeats: int | None = None, config: RunConfig | None = None,
               db: str | TrialSink | None = None, listener: RunListener | None = None,
-              resume: str | None = None) -> RunResult:
+              resume: str | None = None, executor: Executor | None = None) -> RunResult:
     """Synchronous :func:`arun_suite`; also works inside a running event loop."""
     return run_sync(arun_suite(suite, models, repeats=repeats, config=config, db=db,
-                               listener=listener, resume=resume))
+                               listener=listener, resume=resume, executor=executor))
 
 
 def run_suites(suites: Sequence[SuiteLike], models: ModelsLike | None = None, *,

@@ -1,7 +1,7 @@
 """The race strategy: screen, certify in speed order, stop when the rest is slower.
 
-Strategy-level tests drive the real strategies through a simulated executor
-(the executor's loop, written out here); the end-to-end test runs scripted
+Strategy-level tests drive the real strategies through the run loop with a
+simulated executor (``champion.runner.simulate.drive``); the end-to-end test runs scripted
 models served over HTTP through ``run_suite`` with both strategies.
 """
 
@@ -18,9 +18,9 @@ import pytest
 from champion import Candidate, RunConfig, run_suite
 from champion.report import run_to_json
 from champion.runner.simulate import OutcomeFn, drive
+from champion.runner.strategies import Outcome, RunPlan, strategy_class
 from champion.runner.strategies.full import FullStrategy
-from champion.runner.strategies.race import RaceStrategy
-from champion.runner.strategy import Outcome, RunPlan, strategy_class
+from champion.runner.strategies.race import RaceOptions, RaceStrategy
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 
 CASES = tuple(f"C{i}" for i in range(8))
@@ -141,7 +141,7 @@ def test_a_resumed_race_goes_on_where_it_stopped() -> None:
 def test_finalists_run_the_confirmation_batches_and_a_failure_there_replaces_them() -> None:
     failures = {**FAILURES, "fast": {("C4", 5)}}  # fails in the second confirmation batch
     world = scripted(SPEEDS, failures)
-    race = RaceStrategy(plan(confirm=2))
+    race = RaceStrategy(plan(), RaceOptions(confirm=2))
     outcomes = drive(race, world)
     assert race.stopped["fast"] == "failed C4 in batch 6"
     batches = {m: {o.batch for o in outcomes if o.model == m} for m in SPEEDS}
@@ -264,7 +264,7 @@ def test_race_over_http_names_the_same_pair_with_a_fraction_of_the_calls(
 
 def test_race_ends_cleanly_with_one_model_or_none_surviving() -> None:
     world = scripted(SPEEDS, {"fast": {("C0", 0)}, "second": {("C1", 0)}})
-    alone = RaceStrategy(plan(["fast", "second", "slow"], repeats=3, confirm=1))
+    alone = RaceStrategy(plan(["fast", "second", "slow"], repeats=3), RaceOptions(confirm=1))
     outcomes = drive(alone, world)
     assert set(alone.stopped) == {"fast", "second"}
     assert {o.batch for o in outcomes if o.model == "slow"} == {0, 1, 2, 3}

@@ -1,26 +1,51 @@
-"""Runner: strategies decide what runs next, the executor decides how.
+"""Runner: strategies decide what runs next, executors decide how and where.
 
 ::
 
-    RunSession ── asks ──▶ Strategy (full, failfast, race): waves, trials, stops
+    RunSession ── builds ──▶ Strategy (race, full, failfast; typed options)
+        │                    Executor (local, ray; typed options)
         │
-        └── runs waves on ──▶ Executor (lanes side by side, model-major)
-                                 └── ModelSlot: load, warm-up, call, score ──▶ Recorder ──▶ store
+        └── drives ──▶ RunLoop: waves → lanes (host | endpoint | serial) → Work
+                          │
+                          ├── Executor.execute(Work) ──▶ ModelReady, Trial, Trial, …
+                          └── Recorder ──▶ listener, strategy, store (batched)
 """
 
-from champion.runner.config import NullListener, RunConfig, RunListener, TrialSink
-from champion.runner.executor import Executor, LocalExecutor
+from champion.runner.config import (
+    LanePolicy,
+    NullListener,
+    RunConfig,
+    RunListener,
+    TrialSink,
+)
+from champion.runner.executors import (
+    Executor,
+    ExecutorOptions,
+    ModelReady,
+    RunSetup,
+    Work,
+    executor_class,
+    executor_names,
+    executors,
+)
+from champion.runner.executors.local import LocalExecutor
+from champion.runner.loop import RunLoop, StrategyStalled
 from champion.runner.memory import MemorySink
-from champion.runner.session import RunSession, ranking_rules
-from champion.runner.strategy import (
+from champion.runner.session import NoCandidateLeft, RunSession, ranking_rules
+from champion.runner.strategies import (
     Outcome,
     RunPlan,
     Strategy,
+    StrategyOptions,
     batch_order,
-    register_strategy,
+    strategies,
+    strategy_class,
     strategy_names,
 )
 
-__all__ = ["Executor", "LocalExecutor", "MemorySink", "NullListener", "Outcome", "RunConfig",
-           "RunListener", "RunPlan", "RunSession", "Strategy", "TrialSink", "batch_order",
-           "ranking_rules", "register_strategy", "strategy_names"]
+__all__ = ["Executor", "ExecutorOptions", "LanePolicy", "LocalExecutor", "MemorySink",
+           "ModelReady", "NoCandidateLeft", "NullListener", "Outcome", "RunConfig",
+           "RunListener", "RunLoop", "RunPlan", "RunSession", "RunSetup", "Strategy",
+           "StrategyOptions", "StrategyStalled", "TrialSink", "Work", "batch_order",
+           "executor_class", "executor_names", "executors", "ranking_rules", "strategies",
+           "strategy_class", "strategy_names"]

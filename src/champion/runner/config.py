@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from champion.records import ModelRun, Trial, TrialKey
 from champion.results import RunResult
 
-__all__ = ["RunConfig", "RunListener", "TrialSink"]
+__all__ = ["LanePolicy", "NullListener", "RunConfig", "RunListener", "TrialSink"]
+
+#: How models are grouped into lanes (models of one lane run one after another):
+#: ``host``: by the machine they run on; ``endpoint``: by server; ``serial``: one lane.
+LanePolicy = Literal["host", "endpoint", "serial"]
+LANE_POLICIES: tuple[LanePolicy, ...] = ("host", "endpoint", "serial")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +27,16 @@ class RunConfig:
             certifies the survivors in order of speed and stops as soon as the
             champion and the runner-up are settled; ``full`` runs every trial;
             ``failfast`` stops a model once it can no longer qualify.
-        confirm: extra batches for the champion and the runner-up (race).
-        concurrency: calls in flight per HTTP endpoint (in-process models always 1).
+        strategy_options: the strategy's own options by name (race: ``margin``,
+            ``alpha``, ``confirm``); values may be text, as on a command line.
+        executor: where and how models run: ``local`` (this process and the
+            endpoints it calls) or another registered executor (``ray``).
+        executor_options: the executor's own options by name.
+        lanes: ``host`` (the default): models on the same machine run one after
+            another, models on different machines side by side; ``endpoint``:
+            one lane per server (for servers known not to share hardware);
+            ``serial``: everything one after another.
+        concurrency: calls in flight per HTTP model (in-process models always 1).
         seed: shuffles case order per batch; None picks one (it is recorded).
         warmup: one untimed call per model before its measured trials.
         retries: extra attempts on transient errors, within the call's deadline.
@@ -39,7 +52,10 @@ class RunConfig:
 
     repeats: int | None = None
     strategy: str = "race"
-    confirm: int = 0
+    strategy_options: Mapping[str, Any] = field(default_factory=dict)
+    executor: str = "local"
+    executor_options: Mapping[str, Any] = field(default_factory=dict)
+    lanes: LanePolicy = "host"
     concurrency: int = 1
     seed: int | None = None
     warmup: bool = True
@@ -78,11 +94,15 @@ class TrialSink(Protocol):
         """(model, case, batch) of every stored trial."""
 
 
-class RunListener(Protocol):
-    """Progress callbacks (terminal progress bars, logs)."""
+class RunListener:
+    """Progress callbacks (terminal progress bars, logs); every method does nothing here.
+
+    Subclass and override what you want to show; new callbacks added later
+    keep doing nothing for existing listeners.
+    """
 
     def run_started(self, run_id: str) -> None:
-        """The run has its id (new or resumed)."""
+        """The run has its id (new or resumed); no model has loaded yet."""
 
     def lanes(self, lanes: list[list[str]]) -> None:
         """The lanes of the run: lanes run side by side, a lane's models one after another."""
@@ -92,6 +112,10 @@ class RunListener(Protocol):
 
     def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None:
         """Load and warm-up finished."""
+
+    def model_excluded(self, model: str, reason: str) -> None:
+        """The model failed preflight (a missing package or key, an unknown model,
+        a constrained-output mode the server rejects) and runs no trial."""
 
     def model_notes(self, model: str, notes: list[str]) -> None:
         """Settings that could not be applied to the model (said once per model)."""
@@ -103,26 +127,5 @@ class RunListener(Protocol):
         """The model's planned trials of this wave are done (or the strategy stopped it)."""
 
 
-class NullListener:
-    """A listener that shows nothing."""
-
-    def run_started(self, run_id: str) -> None:
-        """Nothing to show."""
-
-    def lanes(self, lanes: list[list[str]]) -> None:
-        """Nothing to show."""
-
-    def model_started(self, model: str, total: int) -> None:
-        """Nothing to show."""
-
-    def model_loaded(self, model: str, cold_start_ms: float | None, error: str | None) -> None:
-        """Nothing to show."""
-
-    def model_notes(self, model: str, notes: list[str]) -> None:
-        """Nothing to show."""
-
-    def trial_done(self, model: str, trial: Trial) -> None:
-        """Nothing to show."""
-
-    def model_finished(self, model: str, stopped: str | None) -> None:
-        """Nothing to show."""
+#: A listener that shows nothing.
+NullListener = RunListener

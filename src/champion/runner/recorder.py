@@ -3,8 +3,13 @@
 Trials are not kept in memory: the recorder hands them to the sink at most once
 per flush interval (on one writer thread, so a write never stalls calls in
 flight on other lanes, and one connection and one allocator arena serve every
-write) and always when a model ends or the run stops. Which trials
-exist is kept in a compact ledger, one byte per planned trial.
+write) and always when a model ends or the run stops. Which trials exist is
+kept in a compact ledger, one byte per trial the strategy may plan; a trial
+outside it is a strategy that planned more batches than it declared, and an
+error.
+
+The recorder numbers each model's trials in the order they finish
+(``position``), across waves and resumes, whatever executor ran them.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from champion.records import Trial
+from champion.records import ModelRun, Trial
 from champion.runner.config import RunListener, TrialSink
-from champion.runner.strategy import Outcome, Strategy
+from champion.runner.strategies import Outcome, Strategy
 
 __all__ = ["Ledger", "Recorder"]
 
@@ -40,11 +45,23 @@ class Ledger:
             return None
         return batch * self._width + index
 
+    @property
+    def batches(self) -> int:
+        """Batches tracked per model."""
+        return self._batches
+
     def add(self, model: str, case: str, batch: int) -> None:
-        """Mark a trial as recorded."""
+        """Mark a trial as recorded.
+
+        Raises:
+            ValueError: the trial is outside the plan (an unknown model or case,
+                or a batch beyond what the strategy declared).
+        """
         slot = self._slot(model, case, batch)
-        if slot is not None:
-            self._rows[model][slot] = 1
+        if slot is None:
+            raise ValueError(f"trial ({model}, {case}, batch {batch}) is outside the plan of"
+                             f" {self._batches} batches")
+        self._rows[model][slot] = 1
 
     def has(self, model: str, case: str, batch: int) -> bool:
         """Whether the trial is recorded."""
@@ -69,6 +86,7 @@ class Recorder:
         self.ledger = ledger
         self.flush_interval_s = flush_interval_s
         self.pending: list[Trial] = []
+        self.positions: dict[str, int] = {}
         self._last_flush = time.monotonic()
         self._lock = asyncio.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="champion-store")
@@ -77,14 +95,22 @@ class Recorder:
         """Run a sink call on the writer thread."""
         await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
 
+    async def model(self, run: ModelRun) -> None:
+        """Record (or update) what is known of a model, off the event loop."""
+        await self.write(self.sink.add_model, self.run_id, run)
+
     def replay(self, trial: Trial) -> None:
         """A trial stored by an earlier process of this run (resume)."""
         self.ledger.add(trial.model, trial.case_id, trial.batch)
+        self.positions[trial.model] = max(self.positions.get(trial.model, 0),
+                                          trial.position + 1)
         self.strategy.observe(_outcome(trial))
 
     def record(self, trial: Trial) -> None:
-        """A trial that just finished: show it, let the strategy see it, queue it."""
+        """A trial that just finished: number it, show it, let the strategy see it, queue it."""
         self.ledger.add(trial.model, trial.case_id, trial.batch)
+        trial.position = self.positions.get(trial.model, 0)
+        self.positions[trial.model] = trial.position + 1
         self.pending.append(trial)
         self.listener.trial_done(trial.model, trial)
         self.strategy.observe(_outcome(trial))

@@ -1,9 +1,18 @@
-"""One candidate in a run: its provider, loading and warm-up, and its trials.
+"""One candidate where it runs: its provider, preflight, loading and warm-up, its trials.
 
 A slot turns calls into :class:`Trial` records (the one place that builds
 them), keeps the cold start apart from measured trials, and applies the skip
 policy: after too many failed calls in a row the rest of the model's trials
-are recorded without calling it.
+are recorded without calling it. Executors hold slots (a local executor in
+this process, a remote one inside its workers).
+
+Preflight: a model whose provider package is missing, whose API key variable
+is unset, that its server does not know (the warm-up answers 404 or "model not
+found"), or whose server refuses the constrained-output mode (the warm-up,
+which has exactly the shape of a trial, is refused and the same request
+without the constraint is not) is *excluded*: it runs no trial and the run
+says why. Any other failure keeps the model in the run, and its trials record
+their error kind.
 """
 
 from __future__ import annotations
@@ -14,22 +23,31 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from champion.errors import ChampionError, ProviderError
+from champion.errors import (
+    ChampionError,
+    ConstraintRejected,
+    MissingDependency,
+    MissingKey,
+    ProviderError,
+    UnknownModel,
+)
 from champion.providers.base import Completion, GenerateRequest, Provider
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.registry import create_provider
 from champion.records import ModelRun, Trial
 from champion.runner.calls import RetryPolicy, call
 from champion.runner.config import RunConfig
+from champion.runner.executors.base import ModelReady
+from champion.runner.lanes import IN_PROCESS, Placement, host_of
 from champion.scoring import Scorer
 from champion.secrets import MASK, redact
 from champion.suite.model import Case
 
-__all__ = ["IN_PROCESS", "ModelSlot"]
+__all__ = ["ModelSlot"]
 
-#: The lane of every in-process model: they run one at a time.
-IN_PROCESS = "in-process"
 _TEMPLATE = re.compile(r"^\$\{\w+\}$")
+#: Failures that exclude a model (preflight); every other failure is recorded on its trials.
+_EXCLUDING = (MissingDependency, MissingKey, UnknownModel, ConstraintRejected)
 
 
 class ModelSlot:
@@ -45,21 +63,28 @@ class ModelSlot:
         self.policy = RetryPolicy(config.retries, config.retry_backoff_s)
         self.provider: Provider | None = None
         self.loaded = False
+        self.opened_once = False
+        self.excluded: str | None = None
         self.skip_reason: str | None = None
         self.skip_kind: str | None = None
         self.consecutive_errors = 0
         self.max_errors = config.max_consecutive_errors
-        self.position = 0
         try:
             self.provider = create_provider(candidate)
+            self.provider.preflight()
+        except _EXCLUDING as exc:
+            self.excluded = redact(str(exc))
         except ChampionError as exc:
-            self.skip_reason, self.skip_kind = redact(str(exc)), "rejected"
-        lane = self._lane()
+            self.skip_reason, self.skip_kind = redact(str(exc)), getattr(exc, "kind",
+                                                                         "rejected")
+        endpoint = self._endpoint()
+        self.placement = Placement(host_of(None if endpoint == IN_PROCESS else endpoint),
+                                   endpoint)
         self.run = ModelRun(
             model=candidate.id, provider=candidate.provider, model_name=candidate.model,
-            base_url=None if lane == IN_PROCESS else lane, key=f"{candidate.provider}/"
-            f"{candidate.model}@{lane}{self._key_suffix()}", candidate=_public_spec(candidate),
-            lane=lane, error=self.skip_reason,
+            base_url=None if endpoint == IN_PROCESS else endpoint, key=f"{candidate.provider}/"
+            f"{candidate.model}@{endpoint}{self._key_suffix()}", candidate=_public_spec(candidate),
+            error=self.skip_reason if self.excluded is None else _excluded(self.excluded),
         )
         if candidate.price is not None:
             self.run.price_in_per_mtok = candidate.price.input_per_mtok
@@ -77,11 +102,6 @@ class ModelSlot:
         """An in-process model (one at a time, concurrency 1)."""
         return self.provider is None or self.provider.local
 
-    @property
-    def lane(self) -> str:
-        """Models on the same lane run one after another."""
-        return self.run.lane or IN_PROCESS
-
     def _key_suffix(self) -> str:
         """What sets the configuration apart from its plain model (an adapter's hash)."""
         if self.provider is None:
@@ -92,22 +112,26 @@ class ModelSlot:
             self.skip_reason, self.skip_kind = redact(str(exc)), "rejected"
             return ""
 
-    def _lane(self) -> str:
-        if self.provider is None or self.provider.local:
+    def _endpoint(self) -> str:
+        if self.candidate.provider == "llamacpp" or (self.provider is not None
+                                                     and self.provider.local):
             return IN_PROCESS
         base = getattr(self.provider, "base_url", None) or self.candidate.resolved_base_url()
         return public_url(base) or self.candidate.provider
 
-    async def open(self) -> list[str]:
-        """Load the model and warm it up; returns notes on settings it cannot apply.
+    async def open(self) -> ModelReady:
+        """Load the model and warm it up (unless loaded already).
 
-        The first load is the cold start (load plus one untimed call). A later
-        load (another wave of the same run) warms up again but keeps the
-        recorded cold start.
+        The first load is the cold start (load plus one untimed call with
+        exactly the shape of a trial). A later load (another wave of the same
+        run) warms up again but is no new cold start.
         """
-        if self.provider is None or self.loaded:
-            return []
-        first = self.run.cold_start_ms is None and self.run.error is None
+        if self.excluded is not None:
+            return ModelReady(self.run, excluded=self.excluded)
+        first = not self.opened_once
+        self.opened_once = True
+        if self.provider is None or self.loaded or self.skip_reason is not None:
+            return ModelReady(self.run, first_load=first)
         rss_before = _rss_mb()
         start = time.perf_counter_ns()
         try:
@@ -120,22 +144,31 @@ class ModelSlot:
             if self.config.warmup:
                 try:
                     await call(self.provider, self.warmup_request, self.policy)
+                except _EXCLUDING:
+                    raise
                 except ProviderError as exc:
                     # Not fatal: the measured trials record what is wrong.
                     self.run.warmup_error = redact(str(exc))
                     self.max_errors = min(2, self.config.max_consecutive_errors)
+        except _EXCLUDING as exc:
+            self.excluded = redact(str(exc))
+            self.run.error = _excluded(self.excluded)
+            return ModelReady(self.run, first_load=first, excluded=self.excluded)
         except ChampionError as exc:
             self.run.error = self.skip_reason = redact(str(exc))
             self.skip_kind = getattr(exc, "kind", "internal")
-            return []
+            return ModelReady(self.run, first_load=first)
         self.loaded = True
         if first:
             self.run.cold_start_ms = (time.perf_counter_ns() - start) / 1e6
             self._describe()
-        if not first:
-            return []
-        self.run.notes = [redact(n) for n in self.provider.unapplied_settings(self.warmup_request)]
-        return self.run.notes
+            self.run.notes = [redact(n)
+                              for n in self.provider.unapplied_settings(self.warmup_request)]
+            settled = self.provider.settled_options()
+            if settled:  # what was measured is what production will call
+                options = dict(self.run.candidate.get("options") or {})
+                self.run.candidate = {**self.run.candidate, "options": {**options, **settled}}
+        return ModelReady(self.run, first_load=first)
 
     async def release(self) -> None:
         """Free the model after its wave (model-major), keeping connections."""
@@ -164,23 +197,21 @@ class ModelSlot:
 
     async def trial(self, case: Case, batch: int) -> Trial:
         """Run (or, under the skip policy, record without running) one trial."""
-        position = self.position
-        self.position += 1
         started = datetime.now(UTC)
         if self.skip_reason is not None or self.provider is None:
-            return self._error_trial(case, batch, position, started,
-                                     self.skip_reason or "not loaded", self.skip_kind)
+            return self._error_trial(case, batch, started, self.skip_reason or "not loaded",
+                                     self.skip_kind)
         try:
             completion = await call(self.provider, self.requests[case.id], self.policy)
         except ProviderError as exc:
-            trial = self._error_trial(case, batch, position, started, str(exc), exc.kind,
+            trial = self._error_trial(case, batch, started, str(exc), exc.kind,
                                       getattr(exc, "partial", ""))
         except Exception as exc:  # a provider bug must not end the run
-            trial = self._error_trial(case, batch, position, started,
-                                      f"{type(exc).__name__}: {exc}", "internal")
+            trial = self._error_trial(case, batch, started, f"{type(exc).__name__}: {exc}",
+                                      "internal")
         else:
             self.consecutive_errors = 0
-            return self._scored(completion, case, batch, position, started)
+            return self._scored(completion, case, batch, started)
         self.consecutive_errors += 1
         if self.consecutive_errors >= self.max_errors:
             self.skip_reason = (f"skipped: {self.consecutive_errors} calls in a row failed"
@@ -188,18 +219,18 @@ class ModelSlot:
             self.skip_kind = "skipped"
         return trial
 
-    def _error_trial(self, case: Case, batch: int, position: int, started: datetime,
-                     error: str, kind: str | None, output: str = "") -> Trial:
-        return Trial(model=self.candidate.id, case_id=case.id, batch=batch, position=position,
+    def _error_trial(self, case: Case, batch: int, started: datetime, error: str,
+                     kind: str | None, output: str = "") -> Trial:
+        return Trial(model=self.candidate.id, case_id=case.id, batch=batch, position=0,
                      correct=False, output=redact(output), error=redact(error),
                      error_kind=kind or "internal", started_at=started)
 
-    def _scored(self, completion: Completion, case: Case, batch: int, position: int,
+    def _scored(self, completion: Completion, case: Case, batch: int,
                 started: datetime) -> Trial:
         text = redact(completion.text)
         verdict = self.scorer.score(text, case)
         return Trial(
-            model=self.candidate.id, case_id=case.id, batch=batch, position=position,
+            model=self.candidate.id, case_id=case.id, batch=batch, position=0,
             correct=verdict.correct, output=text, got=verdict.got,
             parsed_ok=verdict.parsed_ok, reason=verdict.reason, fields=verdict.fields,
             latency_ms=completion.latency_ns / 1e6,
@@ -213,6 +244,10 @@ class ModelSlot:
             finish_reason=completion.finish_reason, server_timings=completion.server_timings,
             server_tokens_per_s=completion.server_tokens_per_s, started_at=started,
         )
+
+
+def _excluded(reason: str) -> str:
+    return f"excluded before any call: {reason}"
 
 
 def _public_spec(candidate: Candidate) -> dict[str, Any]:

@@ -1,1 +1,70 @@
-"""The strategies: full grid, fail-fast grid, and racing."""
+"""Strategies decide *what* runs next; a registry finds them by name.
+
+Built-in: ``race`` (the default), ``full`` and ``failfast``. A third-party
+strategy subclasses :class:`Strategy` and is registered with
+``strategies.register("name")`` or through the ``champion.strategies``
+entry-point group; adding one touches no other strategy, no executor and no
+session code.
+"""
+
+from __future__ import annotations
+
+from champion.plugins import Registry
+from champion.runner.strategies.base import (
+    Outcome,
+    RunPlan,
+    Strategy,
+    StrategyOptions,
+    batch_order,
+    parse_options,
+)
+
+__all__ = [
+    "Outcome",
+    "RunPlan",
+    "Strategy",
+    "StrategyOptions",
+    "batch_order",
+    "parse_options",
+    "strategies",
+    "strategy_class",
+    "strategy_names",
+]
+
+#: Every strategy, by name.
+strategies: Registry[type[Strategy]] = Registry("strategy", "champion.strategies")
+
+
+def strategy_class(name: str) -> type[Strategy]:
+    """The strategy registered as ``name``.
+
+    Raises:
+        InputError: no strategy of that name.
+    """
+    return strategies.get(name)
+
+
+def strategy_names() -> list[str]:
+    """Names of every registered strategy."""
+    return strategies.names()
+
+
+@strategies.register("full")
+def _full() -> type[Strategy]:
+    from champion.runner.strategies.full import FullStrategy
+
+    return FullStrategy
+
+
+@strategies.register("failfast")
+def _failfast() -> type[Strategy]:
+    from champion.runner.strategies.full import FailFastStrategy
+
+    return FailFastStrategy
+
+
+@strategies.register("race")
+def _race() -> type[Strategy]:
+    from champion.runner.strategies.race import RaceStrategy
+
+    return RaceStrategy

@@ -1,36 +1,42 @@
-"""Strategies decide *what* runs next from the trials so far; the executor decides *how*.
+"""The strategy contract: decide *what* runs next from the trials so far.
 
 A strategy sees the run's plan (models, cases, K batches, seed, the pass-rate
-rule) and every finished trial as an :class:`Outcome`. The executor asks it for
-waves: a wave is a list of models to run now (models on different lanes run at
-the same time, models on one lane one after another). When a lane reaches a
-model, the executor asks :meth:`Strategy.trials_for` which (case, batch) pairs
-to run, so the order can use what other models measured meanwhile; after
-every trial it asks :meth:`Strategy.keep_running`.
+rule), its own typed options, and every finished trial as an :class:`Outcome`.
+The session asks it for waves: a wave is a list of models to run now (models
+on different lanes run at the same time, models on one lane one after
+another). When a lane reaches a model, the session asks
+:meth:`Strategy.trials_for` which (case, batch) pairs to run, so the order can
+use what other models measured meanwhile; before every trial it asks
+:meth:`Strategy.keep_running`.
 
 A strategy's state is a function of the outcomes it observed: on resume the
 stored trials are replayed through :meth:`Strategy.observe`, so the run goes
 on where it stopped, and a model the strategy stopped is not run again.
-Adding a strategy means adding a subclass and registering it; no executor
-code changes.
+
+A strategy declares the batches it may ever plan (:attr:`Strategy.max_batches`);
+the session sizes what it tracks from that, and planning a batch beyond it is
+an error, never a silently dropped trial.
 """
 
 from __future__ import annotations
 
 import abc
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from champion.errors import InputError
 
 __all__ = [
     "Outcome",
     "RunPlan",
     "Strategy",
+    "StrategyOptions",
     "batch_order",
-    "register_strategy",
-    "strategy_class",
-    "strategy_names",
+    "parse_options",
 ]
 
 
@@ -51,7 +57,6 @@ class RunPlan:
         repeats: K, the batches every qualifying model runs.
         seed: fixes the case order of each batch.
         min_pass_rate: the qualification rule.
-        confirm: extra batches for the champion and the runner-up.
     """
 
     models: tuple[str, ...]
@@ -59,7 +64,6 @@ class RunPlan:
     repeats: int
     seed: int
     min_pass_rate: float = 1.0
-    confirm: int = 0
 
     def batch_order(self, batch: int) -> list[str]:
         """The shuffled case order of ``batch``."""
@@ -83,14 +87,62 @@ class Outcome:
     latency_ms: float | None
 
 
+class StrategyOptions(BaseModel):
+    """Base of a strategy's typed options (``--strategy-option KEY=VALUE``).
+
+    Stored with the run and restored on resume. A subclass declares its fields
+    with defaults; unknown keys and values of the wrong type are input errors.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def parse_options(strategy: type[Strategy], raw: Mapping[str, Any]) -> StrategyOptions:
+    """``raw`` (values may be text, as given on a command line) as ``strategy``'s options.
+
+    Raises:
+        InputError: an unknown option (with the known ones) or a bad value.
+    """
+    from champion.plugins import did_you_mean
+
+    model = strategy.Options
+    known = sorted(model.model_fields)
+    for key in raw:
+        if key not in model.model_fields:
+            hint = did_you_mean(key, known)
+            listed = ", ".join(known) if known else "none"
+            raise InputError(f"strategy {strategy.name!r} has no option {key!r}{hint}"
+                             f" (its options: {listed})")
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise InputError(f"strategy {strategy.name!r} option {where}: {error['msg']}"
+                         f" (got {error.get('input')!r})") from None
+
+
 class Strategy(abc.ABC):
-    """Plans trials, observes outcomes, stops models and the run."""
+    """Plans trials, observes outcomes, stops models and the run.
+
+    Args:
+        plan: the run's models, cases, batches, seed and pass-rate rule.
+        options: this strategy's options (``Options`` defaults when None).
+    """
 
     name: ClassVar[str]
+    #: The typed options this strategy takes.
+    Options: ClassVar[type[StrategyOptions]] = StrategyOptions
 
-    def __init__(self, plan: RunPlan) -> None:
+    def __init__(self, plan: RunPlan, options: StrategyOptions | None = None) -> None:
         self.plan = plan
+        self.options = options if options is not None else self.Options()
         self._stopped: dict[str, str] = {}
+
+    @property
+    def max_batches(self) -> int:
+        """The most batches any model may run (default: K); the session tracks that many."""
+        return self.plan.repeats
 
     @abc.abstractmethod
     def next_wave(self) -> list[str]:
@@ -100,7 +152,7 @@ class Strategy(abc.ABC):
     def trials_for(self, model: str) -> Iterable[tuple[str, int]]:
         """(case, batch) pairs ``model`` runs in this wave, in order.
 
-        Pairs already stored are skipped by the executor. A generator is fine
+        Pairs already stored are skipped by the session. A generator is fine
         (and keeps memory flat for big suites); it may be iterated twice,
         once to count and once to run, with no outcome observed in between.
         """
@@ -121,54 +173,3 @@ class Strategy(abc.ABC):
     def stopped(self) -> dict[str, str]:
         """Model → why the strategy stopped it early."""
         return dict(self._stopped)
-
-
-StrategyClass = type[Strategy]
-_STRATEGIES: dict[str, Callable[[], StrategyClass]] = {}
-
-
-def register_strategy(name: str) -> Callable[[Callable[[], StrategyClass]],
-                                             Callable[[], StrategyClass]]:
-    """Register a factory returning the strategy class for ``name`` (imported lazily)."""
-
-    def register(factory: Callable[[], StrategyClass]) -> Callable[[], StrategyClass]:
-        _STRATEGIES[name] = factory
-        return factory
-
-    return register
-
-
-def strategy_names() -> list[str]:
-    """Names of every registered strategy."""
-    return sorted(_STRATEGIES)
-
-
-def strategy_class(name: str) -> StrategyClass:
-    """The strategy class registered as ``name``."""
-    from champion.errors import InputError
-
-    factory = _STRATEGIES.get(name)
-    if factory is None:
-        raise InputError(f"unknown strategy {name!r}; known: " + ", ".join(strategy_names()))
-    return factory()
-
-
-@register_strategy("full")
-def _full() -> StrategyClass:
-    from champion.runner.strategies.full import FullStrategy
-
-    return FullStrategy
-
-
-@register_strategy("failfast")
-def _failfast() -> StrategyClass:
-    from champion.runner.strategies.full import FailFastStrategy
-
-    return FailFastStrategy
-
-
-@register_strategy("race")
-def _race() -> StrategyClass:
-    from champion.runner.strategies.race import RaceStrategy
-
-    return RaceStrategy

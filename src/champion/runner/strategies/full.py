@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import ClassVar
 
-from champion.runner.strategy import Outcome, RunPlan, Strategy
+from champion.runner.strategies.base import Outcome, RunPlan, Strategy, StrategyOptions
 
 __all__ = ["FailFastStrategy", "FullStrategy"]
 
@@ -16,8 +16,8 @@ class FullStrategy(Strategy):
 
     name: ClassVar[str] = "full"
 
-    def __init__(self, plan: RunPlan) -> None:
-        super().__init__(plan)
+    def __init__(self, plan: RunPlan, options: StrategyOptions | None = None) -> None:
+        super().__init__(plan, options)
         self._waves = 0
 
     def next_wave(self) -> list[str]:
@@ -43,8 +43,8 @@ class FailFastStrategy(FullStrategy):
 
     name: ClassVar[str] = "failfast"
 
-    def __init__(self, plan: RunPlan) -> None:
-        super().__init__(plan)
+    def __init__(self, plan: RunPlan, options: StrategyOptions | None = None) -> None:
+        super().__init__(plan, options)
         self._failures: Counter[str] = Counter()
 
     def observe(self, outcome: Outcome) -> None:

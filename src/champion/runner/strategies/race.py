@@ -38,6 +38,8 @@ import math
 from collections import Counter
 from typing import ClassVar
 
+from pydantic import Field
+
 from champion.ranking.compare import (
     DEFAULT_ALPHA,
     DEFAULT_MARGIN,
@@ -47,29 +49,45 @@ from champion.ranking.compare import (
 )
 from champion.ranking.stats import clopper_pearson_upper, median, percentile
 from champion.ranking.wilcoxon import min_one_sided_p
-from champion.runner.strategy import Outcome, RunPlan, Strategy
+from champion.runner.strategies.base import Outcome, RunPlan, Strategy, StrategyOptions
 
-__all__ = ["RaceStrategy"]
+__all__ = ["RaceOptions", "RaceStrategy"]
 
 _FLOOR_MS = 1e-3
+
+
+class RaceOptions(StrategyOptions):
+    """What the race may be told (``--strategy-option KEY=VALUE``).
+
+    Attributes:
+        margin: how much slower than the runner-up a model must be to be
+            dropped, as a fraction (0.10: more than 10% slower).
+        alpha: significance level of the "slower than the runner-up" test.
+        confirm: extra batches for the champion and the runner-up.
+    """
+
+    margin: float = Field(default=round(DEFAULT_MARGIN - 1, 6), ge=0.0)
+    alpha: float = Field(default=DEFAULT_ALPHA, gt=0.0, lt=1.0)
+    confirm: int = Field(default=0, ge=0)
 
 
 class RaceStrategy(Strategy):
     """Screen, then certify in speed order; see the module docstring.
 
     Args:
-        plan: the run's plan; ``plan.confirm`` extra batches go to the finalists.
-        margin: how much slower (as a ratio) a model must be to be dropped.
-        alpha: significance level of the "slower than the runner-up" test.
+        plan: the run's plan.
+        options: margin, alpha and the finalists' ``confirm`` batches.
     """
 
     name: ClassVar[str] = "race"
+    Options: ClassVar[type[StrategyOptions]] = RaceOptions
 
-    def __init__(self, plan: RunPlan, *, margin: float = DEFAULT_MARGIN,
-                 alpha: float = DEFAULT_ALPHA) -> None:
-        super().__init__(plan)
-        self.margin = margin
-        self.alpha = alpha
+    def __init__(self, plan: RunPlan, options: StrategyOptions | None = None) -> None:
+        super().__init__(plan, options)
+        assert isinstance(self.options, RaceOptions)
+        self.margin = 1.0 + self.options.margin
+        self.alpha = self.options.alpha
+        self.confirm = self.options.confirm
         self._seen: dict[str, set[tuple[str, int]]] = {m: set() for m in plan.models}
         self._per_batch: dict[str, Counter[int]] = {m: Counter() for m in plan.models}
         self._latency: dict[str, dict[str, list[float]]] = {m: {} for m in plan.models}
@@ -82,7 +100,12 @@ class RaceStrategy(Strategy):
         # with no new outcome in between, it is dropped.
         self._offered: dict[str, int] = {}
         cases = len(plan.cases)
-        self._can_drop_slow = cases > 0 and min_one_sided_p(cases) < alpha
+        self._can_drop_slow = cases > 0 and min_one_sided_p(cases) < self.alpha
+
+    @property
+    def max_batches(self) -> int:
+        """K batches, and the finalists' confirmation batches."""
+        return self.plan.repeats + self.confirm
 
     # -- what was observed ---------------------------------------------------
 
@@ -113,7 +136,7 @@ class RaceStrategy(Strategy):
             return
         passes, trials = self._passes[model], self._trials[model]
         failures = trials - passes
-        most = (self.plan.repeats + self.plan.confirm) * len(self.plan.cases)
+        most = self.max_batches * len(self.plan.cases)
         if failures > int((1 - rule) * most + 1e-9):
             self.stop(model, f"{failures} failures, more than the pass-rate rule allows"
                              f" (last: {where})")
@@ -178,7 +201,7 @@ class RaceStrategy(Strategy):
             for model in unscreened:
                 self._target[model] = 1
             return self._offer(unscreened)
-        k, final = self.plan.repeats, self.plan.repeats + self.plan.confirm
+        k, final = self.plan.repeats, self.max_batches
         certified = self._by_speed([m for m in alive if self._complete(m, k)
                                     and self._meets_rule(m)])
         for finalist in certified[:2]:

@@ -1,0 +1,56 @@
+"""Executors decide *how* and *where* trials run; a registry finds them by name.
+
+Built-in: ``local`` (the default: this process and the endpoints it calls),
+``simulated`` (strategy tests and simulations: no model, outcomes from a
+function) and ``ray`` (embedded candidates on the workers of a Ray cluster;
+the ``champion[ray]`` extra). Third-party executors register through the
+``champion.executors`` entry-point group.
+"""
+
+from __future__ import annotations
+
+from champion.plugins import Registry
+from champion.runner.executors.base import (
+    Executor,
+    ExecutorOptions,
+    ModelReady,
+    RunSetup,
+    Work,
+    parse_executor_options,
+)
+
+__all__ = [
+    "Executor",
+    "ExecutorOptions",
+    "ModelReady",
+    "RunSetup",
+    "Work",
+    "executor_class",
+    "executor_names",
+    "executors",
+    "parse_executor_options",
+]
+
+#: Every executor, by name.
+executors: Registry[type[Executor]] = Registry("executor", "champion.executors")
+
+
+def executor_class(name: str) -> type[Executor]:
+    """The executor registered as ``name``.
+
+    Raises:
+        InputError: no executor of that name.
+    """
+    return executors.get(name)
+
+
+def executor_names() -> list[str]:
+    """Names of every registered executor."""
+    return executors.names()
+
+
+@executors.register("local")
+def _local() -> type[Executor]:
+    from champion.runner.executors.local import LocalExecutor
+
+    return LocalExecutor
