@@ -43,7 +43,9 @@ def timed_run(suite: Path, candidates: list[Candidate], repeats: int,
               db: str) -> tuple[float, dict[str, float]]:
     """Wall time of a run and each model's median latency."""
     start = time.perf_counter()
-    result = run_suite(str(suite), candidates, config=RunConfig(repeats=repeats, seed=1), db=db)
+    # Every scripted server is on this machine: side by side only by endpoint.
+    config = RunConfig(repeats=repeats, seed=1, lanes="endpoint")
+    result = run_suite(str(suite), candidates, config=config, db=db)
     wall = time.perf_counter() - start
     medians = {m.model: m.latency_ms.median for m in result.ranking.models if m.latency_ms}
     return wall, medians

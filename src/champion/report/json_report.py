@@ -32,7 +32,10 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "status": result.status,
         "seed": result.seed,
         "suite_fingerprint": result.suite_fingerprint or None,
+        "lane_policy": result.config.get("lane_policy", "endpoint"),
         "lanes": result.lanes,
+        "executor": result.config.get("executor", "local"),
+        "strategy_options": result.config.get("strategy_options") or {},
         "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
         "pareto_frontier": result.ranking.pareto_frontier,
     }
