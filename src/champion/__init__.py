@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 from champion.errors import (
     CandidateError,
     ChampionError,
+    ConstraintRejected,
     InputError,
+    MissingDependency,
+    MissingKey,
     ProviderError,
     ProviderProtocolError,
     ProviderRejected,
@@ -26,6 +29,7 @@ from champion.errors import (
     RateLimited,
     StoreError,
     SuiteError,
+    UnknownModel,
 )
 
 if TYPE_CHECKING:
@@ -71,7 +75,10 @@ __all__ = [
     "CandidateError",
     "Case",
     "ChampionError",
+    "ConstraintRejected",
     "InputError",
+    "MissingDependency",
+    "MissingKey",
     "ModelRanking",
     "ProviderError",
     "ProviderProtocolError",
@@ -87,6 +94,7 @@ __all__ = [
     "StoreError",
     "Suite",
     "SuiteError",
+    "UnknownModel",
     "arun_suite",
     "arun_suites",
     "load_suite",

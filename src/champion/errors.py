@@ -6,11 +6,15 @@
      ├── InputError            bad input from the user: exit status 2
      │    ├── SuiteError       a suite file is malformed (path:line: message)
      │    └── CandidateError   a models file or -m spec is malformed
+     │         └── MissingDependency  a provider's package is not installed
      ├── ProviderError         a call failed; an error trial       (kind "internal")
      │    ├── ProviderTimeout      past its deadline                  (kind "timeout")
      │    ├── ProviderUnavailable  refused/reset, 5xx, model missing  (kind "unavailable")
      │    ├── RateLimited          HTTP 429                           (kind "rate_limited")
      │    ├── ProviderRejected     4xx other than 429: never retried  (kind "rejected")
+     │    │    ├── MissingKey          the key's environment variable is unset
+     │    │    ├── UnknownModel        the backend does not know the model (404)
+     │    │    └── ConstraintRejected  the backend refuses the constrained-output mode
      │    └── ProviderProtocolError the backend answered garbage      (kind "protocol")
      │         └── AnswerTooLarge  the answer passed the size cap; cut there
      └── StoreError            the database could not be read or written
@@ -28,8 +32,11 @@ __all__ = [
     "AnswerTooLarge",
     "CandidateError",
     "ChampionError",
+    "ConstraintRejected",
     "ErrorKind",
     "InputError",
+    "MissingDependency",
+    "MissingKey",
     "ProviderError",
     "ProviderProtocolError",
     "ProviderRejected",
@@ -38,6 +45,7 @@ __all__ = [
     "RateLimited",
     "StoreError",
     "SuiteError",
+    "UnknownModel",
 ]
 
 #: What kind of failure an error trial records.
@@ -70,6 +78,18 @@ class SuiteError(InputError):
 
 class CandidateError(InputError):
     """A models file or ``-m`` spec is malformed."""
+
+
+class MissingDependency(CandidateError):
+    """A provider needs a Python package that is not installed.
+
+    Attributes:
+        package: the distribution to install.
+    """
+
+    def __init__(self, message: str, package: str) -> None:
+        super().__init__(message)
+        self.package = package
 
 
 class ProviderError(ChampionError):
@@ -117,6 +137,18 @@ class ProviderRejected(ProviderError):
     """The backend refused the request (auth, bad request, unknown model)."""
 
     kind: ClassVar[ErrorKind] = "rejected"
+
+
+class MissingKey(ProviderRejected):
+    """The environment variable that holds the model's API key is not set."""
+
+
+class UnknownModel(ProviderRejected):
+    """The backend does not know the model (HTTP 404 or "model not found")."""
+
+
+class ConstraintRejected(ProviderRejected):
+    """The backend refuses the constrained-output mode the request asks for."""
 
 
 class ProviderProtocolError(ProviderError):

@@ -93,3 +93,35 @@ def test_grammar_constraint_restricts_output_to_labels(
         config=FULL)
     assert {t.output for t in result.trials} <= {"red", "green", "blue", "yellow"}
     assert all(t.parsed_ok for t in result.trials)
+
+
+CITY = """\
+task: server-city
+prompt:
+  system: Answer in JSON.
+  user: "Which city is {landmark} in? Answer as {{\\"city\\": \\"...\\"}}."
+output:
+  kind: json
+  constrain: true
+  schema: {type: object, properties: {city: {type: string}}, required: [city]}
+check: {type: json_schema}
+params: {max_tokens: 24, timeout_s: 60}
+cases:
+  - {id: EIFFEL, vars: {landmark: the Eiffel Tower}}
+  - {id: COLOSSEUM, vars: {landmark: the Colosseum}}
+"""
+
+
+def test_a_schema_reaches_llama_cpp_python_server_the_way_it_takes_it(
+        llama_server: str, tmp_path: Path, db_url: str) -> None:
+    # That server refuses response_format json_schema (HTTP 500, a validation error)
+    # and takes json_object with a schema: auto settles on it once, in the warm-up.
+    suite = tmp_path / "city.yaml"
+    suite.write_text(CITY)
+    out = tmp_path / "run.json"
+    result = run_cli("run", str(suite), "-m", f"openai/smollm2@{llama_server}",
+                     "--strategy", "full", "--repeats", "1", "--json", str(out), "--db", db_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("constrain_with: auto sends JSON Schemas as json_object") == 1
+    [model] = json.loads(out.read_text())["models"]
+    assert model["errors"] == 0 and model["json_valid_rate"] == 1.0

@@ -12,6 +12,7 @@ import pytest
 from champion import Candidate, RunConfig, load_suite, run_suite
 from champion.providers import Price
 from champion.report import render_markdown, run_to_json
+from champion.runner import NoCandidateLeft
 from champion.store import Store
 from champion.testing import MockOpenAIServer
 from champion.testing.openai_mock import Mode
@@ -167,9 +168,13 @@ def test_missing_api_key_is_a_clear_error(triage_suite: Path, db_url: str,
     monkeypatch.delenv("CHAMPION_ABSENT_KEY", raising=False)
     with MockOpenAIServer(triage_reply) as server:
         candidate = openai("k", server).model_copy(update={"api_key_env": "CHAMPION_ABSENT_KEY"})
-        result = run_suite(load_suite(triage_suite), [candidate], repeats=1, db=db_url)
-    [line] = result.ranking.models
+        with pytest.raises(NoCandidateLeft, match="CHAMPION_ABSENT_KEY is not set"):
+            run_suite(load_suite(triage_suite), [candidate], repeats=1, db=db_url)
+        result = run_suite(load_suite(triage_suite), [candidate, openai("other", server)],
+                           repeats=1, db=db_url)
+    line = next(m for m in result.ranking.models if m.model == "k")
     assert line.status == "error" and "CHAMPION_ABSENT_KEY is not set" in (line.error or "")
+    assert line.trials == 0 and server.chat_requests == 4  # "other": a warm-up, 3 trials
 
 
 def test_cost_from_the_models_file_price_and_null_without_one(

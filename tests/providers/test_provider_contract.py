@@ -65,7 +65,8 @@ def test_status_errors_carry_the_status_and_retry_after_only_where_it_means_wait
     assert type(broken) is ProviderUnavailable and broken.status == 500
     assert broken.retry_after_s is None
     missing = error_for_status(404, "no such model", "12")
-    assert type(missing) is ProviderRejected and missing.status == 404
+    assert isinstance(missing, ProviderRejected) and missing.status == 404
+    assert missing.kind == "rejected"
     assert missing.retry_after_s is None and not missing.retryable
 
 

@@ -171,6 +171,13 @@ class Provider(abc.ABC):
         #: Option keys the provider does not know; never sent.
         self.unknown_options: tuple[str, ...] = ()
 
+    def preflight(self) -> None:  # noqa: B027 - optional hook
+        """Check what can be known before any call (a key's variable is set, ...).
+
+        Raises:
+            ProviderError: a subclass naming the problem (``MissingKey``, ...).
+        """
+
     async def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or check the endpoint; default does nothing."""
 
@@ -205,6 +212,12 @@ class Provider(abc.ABC):
         """What sets this configuration apart from the plain model in its key
         (``+lora:<sha256[:12]>`` for an adapter); empty when nothing does."""
         return ""
+
+    def settled_options(self) -> dict[str, Any]:
+        """Options the provider settled on while warming up (``constrain_with: auto``
+        resolved, ...): recorded with the candidate, so production calls the model
+        the way it was measured. Default: none."""
+        return {}
 
     def memory_mb(self) -> float | None:
         """Memory the loaded model takes as its backend reports it (MB), None when it

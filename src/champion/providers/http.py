@@ -33,12 +33,14 @@ from pydantic import Field
 from champion.errors import (
     AnswerTooLarge,
     CandidateError,
+    MissingKey,
     ProviderError,
     ProviderProtocolError,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    UnknownModel,
 )
 from champion.providers.base import MAX_ANSWER_CHARS, Provider, ProviderOptions
 from champion.providers.candidate import Candidate
@@ -107,10 +109,22 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, seconds)
 
 
+# A server error whose body says the request itself is wrong: a retry cannot help
+# (llama-cpp-python's server answers 500 to a response_format it does not take).
+_INVALID_REQUEST = re.compile(
+    r"invalid_request|validation error|literal_error|input should be|not supported|"
+    r"unsupported|unrecognized|unknown (?:field|parameter|argument)|invalid (?:request|param)",
+    re.IGNORECASE)
+_UNKNOWN_MODEL = re.compile(r"model_not_found|\bmodel\b[^.]{0,80}\b(?:not (?:be )?found|does not"
+                            r" exist)|(?:unknown|no such|invalid) model", re.IGNORECASE)
+
+
 def error_for_status(status: int, body: str, retry_after: str | None = None) -> ProviderError:
     """The error for a non-2xx answer: 429 and 5xx are transient, other 4xx are not.
 
     429 and 503 carry the server's ``Retry-After`` (seconds) when it sent one.
+    A 5xx whose body says the request is invalid is rejected (never retried);
+    a 404, or a 4xx saying the model is not found, is an ``UnknownModel``.
     The message is redacted: a server may echo a credential back.
     """
     detail = body.strip().replace("\n", " ")[:300] or "(empty body)"
@@ -119,7 +133,11 @@ def error_for_status(status: int, body: str, retry_after: str | None = None) -> 
     if status == 429:
         return RateLimited(message, status=status, retry_after_s=wait)
     if status >= 500:
+        if status != 503 and _INVALID_REQUEST.search(body[:ERROR_BODY_BYTES]):
+            return ProviderRejected(message, status=status)
         return ProviderUnavailable(message, status=status, retry_after_s=wait)
+    if status == 404 or _UNKNOWN_MODEL.search(body[:ERROR_BODY_BYTES]):
+        return UnknownModel(message, status=status)
     return ProviderRejected(message, status=status)
 
 
@@ -214,8 +232,16 @@ class HttpProvider(Provider):
 
     def _require_key(self, headers: dict[str, str]) -> None:
         if self.candidate.api_key_env and "Authorization" not in headers:
-            raise ProviderRejected(f"environment variable {self.candidate.api_key_env} is"
-                                   " not set (api_key_env)")
+            raise MissingKey(f"environment variable {self.candidate.api_key_env} is"
+                             " not set (api_key_env)")
+
+    def preflight(self) -> None:
+        """The API key's environment variable, when the candidate names one, is set.
+
+        Raises:
+            MissingKey: it is not.
+        """
+        self._require_key(self.headers())
 
     @asynccontextmanager
     async def stream(self, method: str, path: str, body: dict[str, Any] | bytes | None,

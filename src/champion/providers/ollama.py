@@ -31,7 +31,12 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from champion.errors import ProviderError, ProviderProtocolError, ProviderRejected
+from champion.errors import (
+    ProviderError,
+    ProviderProtocolError,
+    ProviderRejected,
+    UnknownModel,
+)
 from champion.providers.base import (
     Completion,
     GenerateRequest,
@@ -177,7 +182,7 @@ class OllamaProvider(HttpProvider):
         found = next((m for m in models if _same_model(self.candidate.model, m)), None)
         if found is None:
             names = ", ".join(str(m.get("name"))[:100] for m in models[:50]) or "none"
-            raise ProviderRejected(redact(f"model {self.candidate.model!r} is not installed"
+            raise UnknownModel(redact(f"model {self.candidate.model!r} is not installed"
                                           f" on {public_url(self.base_url)}"
                                           f" (installed: {names})"))
         self._installed = found

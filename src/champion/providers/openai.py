@@ -8,7 +8,7 @@ flagged as an estimate. Options (models file)::
 
     options:
       stream: true                # false: one JSON answer (no TTFT)
-      constrain_with: json_schema # json_schema | json_object | grammar | guided
+      constrain_with: auto        # auto | json_schema | json_object | grammar | guided
       extra_body: {}              # merged into every request body
       max_answer_chars: 1000000   # an answer past this is cut and recorded as an error
 
@@ -17,8 +17,11 @@ A message with images is sent as content parts: its text, then one
 
 Labels can be enforced only with ``grammar`` (llama.cpp server) or ``guided``
 (vLLM); a JSON Schema only with ``json_schema``, ``json_object`` or
-``guided``. A constraint the chosen style cannot carry is not sent and is named
-by ``unapplied_settings``, as are unknown options and suite parameters outside
+``guided``. ``auto`` (the default) sends a JSON Schema as ``json_schema`` and,
+once, if the server rejects that, as ``json_object`` (llama-cpp-python's server
+takes only that); a server that rejects both is a ``ConstraintRejected``. A
+constraint the chosen style cannot carry is not sent and is named by
+``unapplied_settings``, as are unknown options and suite parameters outside
 the chat API (``frequency_penalty`` and ``presence_penalty`` are sent; others
 such as ``top_k`` go through ``extra_body`` when the server takes them).
 """
@@ -28,14 +31,24 @@ from __future__ import annotations
 import json
 import time
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import Field
 
-from champion.errors import ProviderError, ProviderProtocolError, ProviderUnavailable
+from champion.errors import (
+    ConstraintRejected,
+    MissingKey,
+    ProviderError,
+    ProviderProtocolError,
+    ProviderRejected,
+    ProviderUnavailable,
+    UnknownModel,
+)
 from champion.providers.base import (
     Completion,
+    Constraint,
     GenerateRequest,
     Message,
     ModelIdentity,
@@ -67,7 +80,8 @@ class OpenAIOptions(HttpOptions):
     """Options of an OpenAI-compatible candidate."""
 
     stream: bool = True
-    constrain_with: Literal["json_schema", "json_object", "grammar", "guided"] = "json_schema"
+    constrain_with: Literal["auto", "json_schema", "json_object", "grammar",
+                            "guided"] = "auto"
     extra_body: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -117,6 +131,8 @@ class OpenAIProvider(HttpProvider):
         self.options, self.unknown_options = options, unknown
         self._served_model: str | None = None
         self._encoded: RequestMemo[bytes] = RequestMemo()
+        # What ``auto`` settled on for JSON Schemas (None: not asked yet).
+        self._schema_style: str | None = None
         self._model_info: dict[str, Any] = {}
 
     async def load(self) -> None:
@@ -154,7 +170,7 @@ class OpenAIProvider(HttpProvider):
             if key in _CHAT_PARAMS:
                 body[key] = value
         constraint = request.constraint
-        style = self.options.constrain_with
+        style = self._style(constraint)
         if constraint is not None and constraint.labels:
             if style == "grammar":
                 body["grammar"] = labels_grammar(constraint.labels)
@@ -180,7 +196,13 @@ class OpenAIProvider(HttpProvider):
                   " sent; put it in options.extra_body if this server takes it"
                   for key in sorted(request.extra_params)
                   if key not in _CHAT_PARAMS and key not in self.options.extra_body]
-        constraint, style = request.constraint, self.options.constrain_with
+        constraint, style = request.constraint, self._style(request.constraint)
+        if (self.options.constrain_with == "auto" and self._schema_style is not None
+                and constraint is not None and constraint.json_schema is not None
+                and not constraint.labels):
+            notes.append(f"constrain_with: auto sends JSON Schemas as {self._schema_style}"
+                         + (" (this server rejects json_schema)"
+                            if self._schema_style == "json_object" else ""))
         if constraint is not None and constraint.labels and style in ("json_schema",
                                                                       "json_object"):
             notes.append(f"constrain: labels cannot be enforced with constrain_with: {style};"
@@ -193,8 +215,79 @@ class OpenAIProvider(HttpProvider):
                          " guided)")
         return notes
 
+    def _style(self, constraint: Constraint | None) -> str:
+        """The constrain_with style in force (``auto`` resolved as far as known)."""
+        style = self.options.constrain_with
+        if style != "auto":
+            return style
+        if constraint is not None and constraint.labels:
+            return "json_schema"  # labels cannot be carried: a note says so
+        return self._schema_style or "json_schema"
+
+    def settled_options(self) -> dict[str, Any]:
+        """``constrain_with`` as ``auto`` settled it, once it did."""
+        if self.options.constrain_with == "auto" and self._schema_style is not None:
+            return {"constrain_with": self._schema_style}
+        return {}
+
+    def _auto_schema_pending(self, constraint: Constraint | None) -> bool:
+        """``auto`` has a JSON Schema to send and has not settled how yet."""
+        return (self.options.constrain_with == "auto" and self._schema_style is None
+                and constraint is not None and constraint.json_schema is not None
+                and not constraint.labels)
+
     async def generate(self, request: GenerateRequest) -> Completion:
-        """One chat completion, streamed unless ``options.stream`` is false."""
+        """One chat completion, streamed unless ``options.stream`` is false.
+
+        Raises:
+            ConstraintRejected: the server refuses the constrained-output mode
+                (it answers the same request without the constraint).
+        """
+        constraint = request.constraint
+        if constraint is None or (constraint.labels and self._style(constraint) not in (
+                "grammar", "guided")):
+            return await self._generate(request)
+        pending = self._auto_schema_pending(constraint)
+        try:
+            completion = await self._generate(request)
+        except (MissingKey, UnknownModel):
+            raise
+        except ProviderRejected as exc:
+            if pending:  # auto: the other way to send a schema, once
+                self._settle("json_object")
+                try:
+                    return await self._generate(request)
+                except ProviderRejected:
+                    self._settle(None)
+            await self._blame_constraint(request, exc, pending)
+            raise  # not the constraint: the plain request is refused too
+        if pending:
+            self._settle("json_schema")
+        return completion
+
+    def _settle(self, style: str | None) -> None:
+        self._schema_style = style
+        self._encoded.clear()
+
+    async def _blame_constraint(self, request: GenerateRequest, error: ProviderRejected,
+                                auto: bool) -> None:
+        """After a refused constrained request, the same request without its
+        constraint: if the server answers that, the constraint is to blame.
+
+        Raises:
+            ConstraintRejected: the plain request is answered.
+        """
+        try:
+            await self._generate(replace(request, constraint=None))
+        except ProviderError:
+            return
+        tried = "json_schema or json_object" if auto else self._style(request.constraint)
+        raise ConstraintRejected(
+            f"the server refuses constrained output with constrain_with: {tried} and"
+            f" answers without it ({error}); set options.constrain_with to a style it takes"
+            " or output.constrain: false", status=error.status) from error
+
+    async def _generate(self, request: GenerateRequest) -> Completion:
         stream = self.options.stream
         limit = self.options.max_answer_chars
         body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
