@@ -103,3 +103,28 @@ def test_label_constraint_is_a_grammar_over_the_labels() -> None:
             await llm.aclose()
 
     assert asyncio.run(scenario()) in ("teal", "crimson")
+
+
+def test_an_answer_cut_by_max_tokens_says_length_and_closing_mid_answer_is_safe() -> None:
+    async def scenario() -> tuple[str | None, str | None, str]:
+        model = provider("builtin:smollm2-135m")
+        await model.load()
+        try:
+            cut = await model.generate(GenerateRequest(COUNT, max_tokens=5, timeout_s=60))
+            whole = await model.generate(GenerateRequest(SKY, max_tokens=64, timeout_s=60))
+            # Closing while an answer is being generated: the generation stops at its
+            # next token and only then is the model freed (no crash, no hang).
+            running = asyncio.ensure_future(
+                model.generate(GenerateRequest(COUNT, max_tokens=300, timeout_s=60)))
+            await asyncio.sleep(0.3)
+            running.cancel()
+            await model.aclose()
+            outcome = "cancelled" if running.cancelled() else repr(running.exception())
+            return cut.finish_reason, whole.finish_reason, outcome
+        finally:
+            await model.aclose()
+
+    cut, whole, closed = asyncio.run(scenario())
+    assert cut == "length"
+    assert whole == "stop"
+    assert closed == "cancelled"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import click
@@ -44,8 +46,16 @@ class _Group(click.Group):
         return command if isinstance(command, click.Command) else None
 
     def invoke(self, ctx: click.Context) -> Any:
+        from champion.cli.signals import Stopped
+
         try:
             return super().invoke(ctx)
+        except Stopped as stop:
+            click.echo("interrupted", err=True)
+            sys.exit(stop.exit_status)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
@@ -60,6 +70,13 @@ def cli() -> None:
     """Find the fastest correct LLM for each task."""
 
 
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    from champion.cli.signals import Stopped
+
+    raise Stopped(signum)
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. SIGTERM ends a command like Ctrl-C does (exit 143)."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="champion")

@@ -37,8 +37,10 @@ import hashlib
 import inspect
 import json
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -128,12 +130,14 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 class _Sampling:
-    """Sees every sampled token inside llama.cpp's loop: counts them, enforces the deadline."""
+    """Sees every sampled token inside llama.cpp's loop: counts them, enforces the
+    deadline, and ends the generation when the provider is being closed."""
 
-    __slots__ = ("deadline_ns", "expired", "max_len")
+    __slots__ = ("deadline_ns", "expired", "max_len", "stop")
 
-    def __init__(self, deadline_ns: int) -> None:
+    def __init__(self, deadline_ns: int, stop: threading.Event) -> None:
         self.deadline_ns = deadline_ns
+        self.stop = stop
         self.max_len = 0
         self.expired = False
 
@@ -142,7 +146,7 @@ class _Sampling:
         if time.perf_counter_ns() > self.deadline_ns:
             self.expired = True
             return True
-        return False
+        return self.stop.is_set()
 
 
 class LlamaCppProvider(Provider):
@@ -171,6 +175,12 @@ class LlamaCppProvider(Provider):
         self._grammars: dict[str, Any] = {}
         self._prompts: RequestMemo[tuple[list[int], list[str], list[Any]]] = RequestMemo()
         self._digest: str | None = None
+        # Every llama.cpp call (load, generate, close) runs on this one thread, in
+        # order: the model is never freed while a generation or a load still uses
+        # it, whatever happened to the coroutine that started them (Ctrl-C).
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="champion-llama")
+        # Set while closing: a generation in flight ends at its next token.
+        self._closing = threading.Event()
 
     def _optional_file(self, option: str, what: str) -> Path | None:
         value = getattr(self.options, option)
@@ -182,9 +192,12 @@ class LlamaCppProvider(Provider):
                                  f" file: {value} (options.{option})")
         return path
 
+    async def _on_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+
     async def load(self) -> None:
         """Load the weights (part of the cold start)."""
-        await asyncio.to_thread(self._load)
+        await self._on_thread(self._load)
 
     def key_suffix(self) -> str:
         """``+lora:<sha256[:12]>`` (and ``x<scale>`` when not 1) for an adapter."""
@@ -272,8 +285,11 @@ class LlamaCppProvider(Provider):
             await self.load()
         grammar = self._grammar(request.constraint)
         if has_images:
-            return await asyncio.to_thread(self._generate_with_images, request, grammar)
-        return await asyncio.to_thread(self._generate, request, grammar)
+            completion: Completion = await self._on_thread(self._generate_with_images,
+                                                           request, grammar)
+        else:
+            completion = await self._on_thread(self._generate, request, grammar)
+        return completion
 
     def _generate_with_images(self, request: GenerateRequest, grammar: Any) -> Completion:
         """One call through the multimodal chat handler (it encodes the images itself)."""
@@ -304,9 +320,11 @@ class LlamaCppProvider(Provider):
                         ttft = time.perf_counter_ns() - start
                     pieces.append(text)
                 finish = choice.get("finish_reason") or finish
+                if self._closing.is_set():
+                    raise ProviderUnavailable("interrupted: the model was closed mid-answer")
                 if time.perf_counter_ns() > deadline:
                     raise ProviderTimeout(f"timeout: no answer within {request.timeout_s:g} s")
-        except ProviderTimeout:
+        except (ProviderTimeout, ProviderUnavailable):
             raise
         except Exception as exc:  # llama.cpp errors surface as assorted exceptions
             raise ProviderUnavailable(f"llama.cpp failed: {type(exc).__name__}: {exc}") from exc
@@ -367,7 +385,7 @@ class LlamaCppProvider(Provider):
         ttft: int | None = None
         finish: str | None = None
         start = time.perf_counter_ns()
-        sampling = _Sampling(start + int(request.timeout_s * 1e9))
+        sampling = _Sampling(start + int(request.timeout_s * 1e9), self._closing)
         options["stopping_criteria"] = StoppingCriteriaList([sampling, *criteria])
         try:
             for chunk in self._llm.create_completion(prompt=tokens, **options):
@@ -382,6 +400,8 @@ class LlamaCppProvider(Provider):
         latency = time.perf_counter_ns() - start
         if sampling.expired:
             raise ProviderTimeout(f"timeout: no answer within {request.timeout_s:g} s")
+        if self._closing.is_set():
+            raise ProviderUnavailable("interrupted: the model was closed mid-answer")
         # The criterion sees the ids evaluated so far: the k-th sampled token is
         # seen with prompt + k - 1 ids. The end-of-generation token is sampled
         # but is not part of the answer.
@@ -398,12 +418,18 @@ class LlamaCppProvider(Provider):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Free the model."""
+        """Free the model, once a generation in flight has stopped (at its next
+        token) and a load in flight has finished."""
+        self._closing.set()
+        await asyncio.shield(self._on_thread(self._close))
+
+    def _close(self) -> None:
         llm, self._llm = self._llm, None
         self._grammars.clear()
         self._prompts.clear()
         if llm is not None:
             llm.close()
+        self._closing.clear()  # on this thread: nothing of the model runs any more
 
     def identity(self) -> ModelIdentity:
         """Provider, model and the GGUF file's SHA-256; with an adapter, a digest of

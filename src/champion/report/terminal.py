@@ -12,6 +12,7 @@ from champion.records import Trial
 from champion.report.cases import case_lines
 from champion.report.escape import terminal_text
 from champion.results import RunResult
+from champion.runner.config import RunListener
 
 __all__ = ["RunProgress", "print_champions", "print_summary"]
 
@@ -24,8 +25,12 @@ def _seconds(ms: float | None) -> str:
     return f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms"
 
 
-class RunProgress:
-    """A progress bar per model on a terminal; plain lines otherwise."""
+class RunProgress(RunListener):
+    """A progress bar per model on a terminal; plain lines otherwise.
+
+    The first line is always ``run <id> started`` (flushed before any model
+    loads); the bars start after it.
+    """
 
     def __init__(self, console: Console, models: list[str], cases: int) -> None:
         self.console = console
@@ -49,20 +54,33 @@ class RunProgress:
                     "", total=None, name=terminal_text(model, 40), note="waiting", start=False)
 
     def __enter__(self) -> RunProgress:
-        if self._progress is not None:
-            self._progress.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress.stop()  # also shows the cursor again
 
     def run_started(self, run_id: str) -> None:
-        """Remember the run id (for the message on Ctrl-C)."""
+        """Say the run's id first (a crash or Ctrl-C later can name it), then show the bars."""
         self.run_id = run_id
+        self.console.print(f"run {run_id} started", highlight=False, soft_wrap=True)
+        self.console.file.flush()
+        if self._progress is not None:
+            self._progress.start()
+
+    def model_excluded(self, model: str, reason: str) -> None:
+        """Say why a model runs no trial."""
+        if self._progress is not None:
+            task = self._task(model)
+            self._progress.update(task, note=terminal_text(f"excluded: {reason}", 60))
+            self._progress.console.print(f"{terminal_text(model)}: excluded:"
+                                         f" {terminal_text(reason, 300)}", highlight=False)
+        else:
+            self.console.print(f"{terminal_text(model)}: excluded: {terminal_text(reason, 300)}",
+                               highlight=False)
 
     def lanes(self, lanes: list[list[str]]) -> None:
-        """Say which models run side by side (one lane per server)."""
+        """Say which models run side by side (lanes follow the lane policy)."""
         if len(lanes) < 2:
             return
         shown = " | ".join(" → ".join(terminal_text(m, 30) for m in lane) for lane in lanes)
