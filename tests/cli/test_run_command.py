@@ -66,7 +66,13 @@ def test_plain_output_lists_progress_tree_and_reasons(triage_suite: Path, write:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "good: loading, 6 trials planned" in out and "good: 6/6 trials, 6 correct" in out
-    assert "good 🏆 champion" in out and "Result: 6/6 ✅" in out and "Score:" in out
+    assert "good 🏆 champion" in out and "C1 ✅ median " in out
+    good = next(line for line in out.splitlines() if "Result: champion" in line)
+    assert "| 6/6 correct | median " in good and ", p90 " in good and "| Score: " in good
+    lazy = next(line for line in out.splitlines() if "Result: disqualified" in line)
+    assert lazy.startswith("└── Result: disqualified (pass rate 66.7% under the 100% rule) ❌"
+                           " | 4/6 correct | median ")
+    assert "Score" not in lazy and "Avg" not in out
     assert "Champion: good (median" in out and "Runner-up: none" in out
     assert "- lazy: 4/6 correct; failed C2 (2/2)" in out
 
@@ -139,6 +145,6 @@ def test_json_suites_show_valid_json_share_and_field_accuracy(write: Write,
                      "--db", db_url)
     assert result.returncode == 0, result.stderr
     # A is right (case-insensitive name, amount within 1); B is not JSON at all.
-    assert "Result: 1/2 ❌" in result.stdout
+    assert "❌ | 1/2 correct | median " in result.stdout
     assert "Valid JSON: 50%" in result.stdout
     assert "Fields: amount 50%, name 50%" in result.stdout

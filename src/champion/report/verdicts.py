@@ -1,0 +1,84 @@
+"""What every report says in words about a ranking: each model's verdict and each tie.
+
+The terminal, Markdown and HTML reports share these sentences so they never
+disagree; each escapes them for its medium. Latency figures are medians and
+p90s (a mean is moved by a few slow calls), and only a qualified model has a
+speed score: the others are not ranked by speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from champion.ranking import ModelRanking
+from champion.ranking.compare import PairComparison
+
+__all__ = ["comparison_sentence", "latency_text", "p_text", "score_text", "verdict_text"]
+
+Ms = Callable[[float | None], str]
+
+
+def p_text(p_value: float | None) -> str:
+    """A p-value as shown: two significant figures."""
+    return "—" if p_value is None else f"{p_value:.2g}"
+
+
+def latency_text(line: ModelRanking, ms: Ms) -> str:
+    """``median 592 ms, p90 700 ms`` (or that nothing was measured)."""
+    lat = line.latency_ms
+    if lat is None:
+        return "no latency measured"
+    return f"median {ms(lat.median)}, p90 {ms(lat.p90)}"
+
+
+def score_text(line: ModelRanking) -> str | None:
+    """The speed score (1000 / median latency in seconds) of a qualified model, else None."""
+    score = line.speed_score
+    return f"{score:.0f}" if line.qualified and score else None
+
+
+def verdict_text(line: ModelRanking) -> str:
+    """The status in words, first on a model's line: ``disqualified (why)`` before any figure."""
+    if line.status == "error":
+        return f"error: {line.error or 'no trials ran'}"
+    if line.qualified:
+        return line.status
+    reasons = "; ".join(line.disqualified_because)
+    return f"disqualified ({reasons})" if reasons else "disqualified"
+
+
+def _tie_break(pair: PairComparison, lines: Mapping[str, ModelRanking], ms: Ms) -> str:
+    ahead, behind = lines.get(pair.ahead), lines.get(pair.behind)
+
+    def p90(line: ModelRanking | None) -> float | None:
+        return line.latency_ms.p90 if line is not None and line.latency_ms else None
+
+    def median(line: ModelRanking | None) -> float | None:
+        return line.latency_ms.median if line is not None and line.latency_ms else None
+
+    def cost(line: ModelRanking | None) -> str:
+        value = line.cost_per_case_usd if line is not None else None
+        return "—" if value is None else f"${value:.6g}"
+
+    if pair.decided_by == "p90":
+        return f"p90 latency, {ms(p90(ahead))} against {ms(p90(behind))}"
+    if pair.decided_by == "cost":
+        return f"cost per case, {cost(ahead)} against {cost(behind)} (same p90)"
+    return f"median latency, {ms(median(ahead))} against {ms(median(behind))} (same p90 and cost)"
+
+
+def comparison_sentence(pair: PairComparison, lines: Mapping[str, ModelRanking],
+                        ms: Ms) -> str:
+    """Two neighbours in the speed order: a real difference, or a tie and what ordered it.
+
+    ``lines`` maps model ids to their ranking lines (for the tie-breaker's figures).
+    """
+    a, b = pair.ahead, pair.behind
+    if pair.p_value is None:
+        return (f"{a} and {b} tie: no case answered by both to compare; {a} goes first by"
+                f" {_tie_break(pair, lines, ms)}")
+    per_case = f"per case {b} takes ×{pair.ratio:.2f} the time of {a}"
+    if not pair.tie:
+        return f"{a} is faster than {b} (p = {p_text(pair.p_value)}; {per_case})"
+    return (f"{a} and {b} tie on speed (p = {p_text(pair.p_value)}; {per_case}):"
+            f" {a} goes first by {_tie_break(pair, lines, ms)}")
