@@ -12,7 +12,13 @@ from champion.ranking import ModelRanking
 from champion.records import Trial
 from champion.report.cases import case_lines
 from champion.report.escape import terminal_text
-from champion.report.verdicts import comparison_sentence, latency_text, score_text, verdict_text
+from champion.report.verdicts import (
+    comparison_sentence,
+    latency_text,
+    podium_tie,
+    score_text,
+    verdict_text,
+)
 from champion.results import RunResult
 
 __all__ = ["RunProgress", "print_champions", "print_summary"]
@@ -189,9 +195,10 @@ def print_summary(console: Console, result: RunResult) -> None:
             console.print(f"{label}: [bold]{terminal_text(winner.model)}[/]"
                           f" ({latency_text(winner, _seconds)},"
                           f" {winner.passes}/{winner.trials} correct)", highlight=False)
-    if champion is not None and champion.vs_next is not None and champion.vs_next.tie:
-        console.print(terminal_text(comparison_sentence(champion.vs_next, lines, _seconds),
-                                    400) + ".", highlight=False)
+    tie = podium_tie(ranking)
+    if tie is not None:
+        console.print(terminal_text(comparison_sentence(tie, lines, _seconds), 400) + ".",
+                      highlight=False)
     failed = [m for m in ranking.models if not m.qualified]
     if failed:
         console.print("Did not qualify:")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from champion.ranking import ModelRanking
+from champion.ranking import ModelRanking, Ranking
 from champion.ranking.compare import PairComparison
 
-__all__ = ["comparison_sentence", "latency_text", "p_text", "score_text", "verdict_text"]
+__all__ = ["comparison_sentence", "latency_text", "p_text", "podium_tie", "score_text",
+           "tie_break_text", "verdict_text"]
 
 Ms = Callable[[float | None], str]
 
@@ -47,7 +48,8 @@ def verdict_text(line: ModelRanking) -> str:
     return f"disqualified ({reasons})" if reasons else "disqualified"
 
 
-def _tie_break(pair: PairComparison, lines: Mapping[str, ModelRanking], ms: Ms) -> str:
+def tie_break_text(pair: PairComparison, lines: Mapping[str, ModelRanking], ms: Ms) -> str:
+    """What put the first of two tied models first, with both figures."""
     ahead, behind = lines.get(pair.ahead), lines.get(pair.behind)
 
     def p90(line: ModelRanking | None) -> float | None:
@@ -76,9 +78,18 @@ def comparison_sentence(pair: PairComparison, lines: Mapping[str, ModelRanking],
     a, b = pair.ahead, pair.behind
     if pair.p_value is None:
         return (f"{a} and {b} tie: no case answered by both to compare; {a} goes first by"
-                f" {_tie_break(pair, lines, ms)}")
+                f" {tie_break_text(pair, lines, ms)}")
     per_case = f"per case {b} takes ×{pair.ratio:.2f} the time of {a}"
     if not pair.tie:
         return f"{a} is faster than {b} (p = {p_text(pair.p_value)}; {per_case})"
     return (f"{a} and {b} tie on speed (p = {p_text(pair.p_value)}; {per_case}):"
-            f" {a} goes first by {_tie_break(pair, lines, ms)}")
+            f" {a} goes first by {tie_break_text(pair, lines, ms)}")
+
+
+def podium_tie(ranking: Ranking) -> PairComparison | None:
+    """The champion's comparison with the runner-up, when the two tie on speed."""
+    champion = next((m for m in ranking.models if m.status == "champion"), None)
+    pair = champion.vs_next if champion is not None else None
+    if pair is None or not pair.tie or pair.behind != ranking.runner_up:
+        return None
+    return pair
