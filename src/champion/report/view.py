@@ -100,6 +100,8 @@ class RunSummary:
     calls: int
     models: int
     suite_fingerprint: str
+    #: ``benchmark``, or ``check`` (a re-run of the registered pair by ``champion check``).
+    purpose: str = "benchmark"
 
 
 @dataclass(slots=True)
@@ -215,6 +217,7 @@ def build_view(result: RunResult) -> RunView:
         champion_pass_rate=champion.pass_rate if champion is not None else None,
         calls=calls, models=len(models),
         suite_fingerprint=str(getattr(result, "suite_fingerprint", "") or ""),
+        purpose=str(result.config.get("purpose") or "benchmark"),
     )
     # The view keeps no trials: it is cached, and a run may hold many.
     return RunView(result=replace(result, trials=[]), models=models, cells=cells, calls=calls,
