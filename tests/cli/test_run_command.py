@@ -122,6 +122,40 @@ def test_models_lists_embedded_sizes_and_filters_by_size() -> None:
     assert "smollm2-135m" in filtered.stdout and "gemma3-270m" not in filtered.stdout
 
 
+def test_models_json_says_where_each_embedded_gguf_is_without_assembling_it(
+        write: Write, tmp_path: Path) -> None:
+    from champion.providers.builtin import builtin_path
+
+    # A fresh home: gemma's parts are in its package, its assembled file is not there yet.
+    home = tmp_path / "home"
+    listed = run_cli("models", "-m", "builtin", "--format", "json", env={"HOME": str(home)})
+    assert listed.returncode == 0, listed.stderr
+    models = {m["id"]: m for m in json.loads(listed.stdout)["models"]}
+    smollm = models["smollm2-135m"]
+    assert smollm["path"] == str(builtin_path("smollm2-135m")) and smollm["file"] == "present"
+    assert (smollm["provider"], smollm["model"], smollm["base_url"], smollm["capabilities"]) \
+        == ("llamacpp", "builtin:smollm2-135m", None, ["completion"])
+    assert smollm["size_gb"] == builtin_path("smollm2-135m").stat().st_size / 1e9
+    gemma = models["gemma3-270m"]
+    assert gemma["file"] == "not assembled yet" and gemma["size_gb"] > 0.2
+    assert gemma["path"].startswith(str(home)) and not Path(gemma["path"]).exists()
+    others = write("models.yaml", f"""\
+        models:
+          - {{id: gone, provider: llamacpp, model: {tmp_path / "gone.gguf"}}}
+          - {{id: remote, provider: openai, model: m1, base_url: "http://127.0.0.1:9/v1"}}
+        """)
+    listed = run_cli("models", "--models", str(others), "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    gone, remote = json.loads(listed.stdout)["models"]
+    assert (gone["path"], gone["file"]) == (str(tmp_path / "gone.gguf"), "missing")
+    assert gone["file_error"] == f"no file at {tmp_path / 'gone.gguf'}"
+    assert (remote["base_url"], remote["path"], remote["file"]) == (
+        "http://127.0.0.1:9/v1", None, None)
+    assert remote["capabilities"] is None
+    table = run_cli("models", "--models", str(others))
+    assert table.returncode == 0 and "┃ id" in table.stdout and "{" not in table.stdout
+
+
 def test_json_suites_show_valid_json_share_and_field_accuracy(write: Write,
                                                               db_url: str) -> None:
     suite = write("crm.yaml", """\
