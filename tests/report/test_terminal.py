@@ -39,8 +39,9 @@ def test_each_summary_line_shows_median_and_p90_and_scores_by_the_median() -> No
 
 def test_a_tie_is_said_with_its_p_value_and_what_ordered_it() -> None:
     text = _summary()
-    sentence = ("inproc and server tie on speed (p = 1; per case server takes ×0.93 the time"
-                " of inproc): inproc goes first by p90 latency, 604ms against 3.00s")
+    sentence = ("inproc and server tie on speed: server is not significantly slower (p = 1;"
+                " per case server takes ×0.93 the time of inproc); inproc goes first by p90"
+                " latency, 604ms against 3.00s")
     assert f"├── {sentence}" in text  # in the champion's tree
     tail = text[text.index("Champion: inproc"):]
     assert tail.splitlines()[:3] == [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from champion.ranking import ModelRanking, Ranking
-from champion.ranking.compare import PairComparison
+from champion.ranking.compare import DEFAULT_ALPHA, DEFAULT_MARGIN, PairComparison
 
 __all__ = ["comparison_sentence", "latency_text", "p_text", "podium_tie", "score_text",
            "tie_break_text", "verdict_text"]
@@ -48,6 +48,14 @@ def verdict_text(line: ModelRanking) -> str:
     return f"disqualified ({reasons})" if reasons else "disqualified"
 
 
+def _two(first: float | None, second: float | None, ms: Ms) -> str:
+    """Two latencies, with more digits when the usual ones would show them equal."""
+    left, right = ms(first), ms(second)
+    if left == right and first is not None and second is not None and first != second:
+        left, right = f"{first:.2f} ms", f"{second:.2f} ms"
+    return f"{left} against {right}"
+
+
 def tie_break_text(pair: PairComparison, lines: Mapping[str, ModelRanking], ms: Ms) -> str:
     """What put the first of two tied models first, with both figures."""
     ahead, behind = lines.get(pair.ahead), lines.get(pair.behind)
@@ -63,27 +71,34 @@ def tie_break_text(pair: PairComparison, lines: Mapping[str, ModelRanking], ms: 
         return "—" if value is None else f"${value:.6g}"
 
     if pair.decided_by == "p90":
-        return f"p90 latency, {ms(p90(ahead))} against {ms(p90(behind))}"
+        return f"p90 latency, {_two(p90(ahead), p90(behind), ms)}"
     if pair.decided_by == "cost":
         return f"cost per case, {cost(ahead)} against {cost(behind)} (same p90)"
-    return f"median latency, {ms(median(ahead))} against {ms(median(behind))} (same p90 and cost)"
+    return (f"median latency, {_two(median(ahead), median(behind), ms)}"
+            " (same p90 and cost)")
 
 
 def comparison_sentence(pair: PairComparison, lines: Mapping[str, ModelRanking],
                         ms: Ms) -> str:
-    """Two neighbours in the speed order: a real difference, or a tie and what ordered it.
+    """Two neighbours in the speed order: a real difference, or a tie, why, and what
+    ordered it.
 
     ``lines`` maps model ids to their ranking lines (for the tie-breaker's figures).
     """
     a, b = pair.ahead, pair.behind
+    first = f"{a} goes first by {tie_break_text(pair, lines, ms)}"
     if pair.p_value is None:
-        return (f"{a} and {b} tie: no case answered by both to compare; {a} goes first by"
-                f" {tie_break_text(pair, lines, ms)}")
+        return f"{a} and {b} tie: no case answered by both to compare; {first}"
+    p_value = f"p = {p_text(pair.p_value)}"
     per_case = f"per case {b} takes ×{pair.ratio:.2f} the time of {a}"
     if not pair.tie:
-        return f"{a} is faster than {b} (p = {p_text(pair.p_value)}; {per_case})"
-    return (f"{a} and {b} tie on speed (p = {p_text(pair.p_value)}; {per_case}):"
-            f" {a} goes first by {tie_break_text(pair, lines, ms)}")
+        return f"{a} is faster than {b} ({per_case}, {p_value})"
+    if pair.p_value >= DEFAULT_ALPHA:
+        why = f"{b} is not significantly slower ({p_value}; {per_case})"
+    else:
+        margin = f"{(DEFAULT_MARGIN - 1):.0%}"
+        why = f"{b} is slower by less than the {margin} margin ({per_case}, {p_value})"
+    return f"{a} and {b} tie on speed: {why}; {first}"
 
 
 def podium_tie(ranking: Ranking) -> PairComparison | None:
