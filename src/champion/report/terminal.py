@@ -198,7 +198,7 @@ def print_summary(console: Console, result: RunResult) -> None:
     tie = podium_tie(ranking)
     if tie is not None:
         console.print(terminal_text(comparison_sentence(tie, lines, _seconds), 400) + ".",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     failed = [m for m in ranking.models if not m.qualified]
     if failed:
         console.print("Did not qualify:")
