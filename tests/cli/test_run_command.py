@@ -50,7 +50,7 @@ def test_several_suites_print_champions_and_write_json_per_task(
     assert triage["champion"] == "good" and hard_run["champion"] is None
     assert triage["calls"] == 12 and hard_run["calls"] == 8
     summary = result.stdout[result.stdout.index("Champions"):]
-    assert "mini-triage" in summary and "good (" in summary
+    assert "mini-triage" in summary and "good (median " in summary
     assert "hard-one" in summary and "none qualified" in summary
     # Without --require-champion the same run is a success.
     again = run_cli(*RUN, str(hard), "--models", str(models), "--repeats", "1",

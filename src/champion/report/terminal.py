@@ -230,7 +230,7 @@ def print_champions(console: Console, results: list[RunResult]) -> None:
         for status in ("champion", "runner-up"):
             line = lines.get(status)
             median = line.latency_ms.median if line and line.latency_ms else None
-            cells.append(f"{terminal_text(line.model, 40)} ({_seconds(median)})" if line
+            cells.append(f"{terminal_text(line.model, 40)} (median {_seconds(median)})" if line
                          else "none qualified" if status == "champion" else "—")
         table.add_row(terminal_text(result.task, 40), *cells, result.run_id)
     console.print()
