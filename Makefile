@@ -23,7 +23,7 @@ export LLAMA_BUILD_IS_PORTABLE
 DEMO_SUITES := examples/destination-city.yaml examples/order-number.yaml \
 	examples/ticket-triage.yaml examples/sentiment.yaml examples/job-posting-grading.json
 
-.PHONY: install system-deps demo test lint bench clean
+.PHONY: install system-deps demo test screenshots lint bench clean
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,12 @@ system-deps:
 
 test: install system-deps
 	$(BIN)/python -m pytest -q
+
+# The dashboard tests take their screenshots in a temporary folder; this runs the
+# same browser flow with docs/ as the folder, to update docs/*.png on purpose.
+screenshots: install system-deps
+	CHAMPION_SCREENSHOTS="$(CURDIR)/docs" $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/web/test_dashboard.py
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -50,7 +50,7 @@ def test_several_suites_print_champions_and_write_json_per_task(
     assert triage["champion"] == "good" and hard_run["champion"] is None
     assert triage["calls"] == 12 and hard_run["calls"] == 8
     summary = result.stdout[result.stdout.index("Champions"):]
-    assert "mini-triage" in summary and "good (" in summary
+    assert "mini-triage" in summary and "good (median " in summary
     assert "hard-one" in summary and "none qualified" in summary
     # Without --require-champion the same run is a success.
     again = run_cli(*RUN, str(hard), "--models", str(models), "--repeats", "1",
@@ -66,7 +66,13 @@ def test_plain_output_lists_progress_tree_and_reasons(triage_suite: Path, write:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "good: loading, 6 trials planned" in out and "good: 6/6 trials, 6 correct" in out
-    assert "good 🏆 champion" in out and "Result: 6/6 ✅" in out and "Score:" in out
+    assert "good 🏆 champion" in out and "C1 ✅ median " in out
+    good = next(line for line in out.splitlines() if "Result: champion" in line)
+    assert "| 6/6 correct | median " in good and ", p90 " in good and "| Score: " in good
+    lazy = next(line for line in out.splitlines() if "Result: disqualified" in line)
+    assert lazy.startswith("└── Result: disqualified (pass rate 66.7% under the 100% rule) ❌"
+                           " | 4/6 correct | median ")
+    assert "Score" not in lazy and "Avg" not in out
     assert "Champion: good (median" in out and "Runner-up: none" in out
     assert "- lazy: 4/6 correct; failed C2 (2/2)" in out
 
@@ -116,6 +122,40 @@ def test_models_lists_embedded_sizes_and_filters_by_size() -> None:
     assert "smollm2-135m" in filtered.stdout and "gemma3-270m" not in filtered.stdout
 
 
+def test_models_json_says_where_each_embedded_gguf_is_without_assembling_it(
+        write: Write, tmp_path: Path) -> None:
+    from champion.providers.builtin import builtin_path
+
+    # A fresh home: gemma's parts are in its package, its assembled file is not there yet.
+    home = tmp_path / "home"
+    listed = run_cli("models", "-m", "builtin", "--format", "json", env={"HOME": str(home)})
+    assert listed.returncode == 0, listed.stderr
+    models = {m["id"]: m for m in json.loads(listed.stdout)["models"]}
+    smollm = models["smollm2-135m"]
+    assert smollm["path"] == str(builtin_path("smollm2-135m")) and smollm["file"] == "present"
+    assert (smollm["provider"], smollm["model"], smollm["base_url"], smollm["capabilities"]) \
+        == ("llamacpp", "builtin:smollm2-135m", None, ["completion"])
+    assert smollm["size_gb"] == builtin_path("smollm2-135m").stat().st_size / 1e9
+    gemma = models["gemma3-270m"]
+    assert gemma["file"] == "not assembled yet" and gemma["size_gb"] > 0.2
+    assert gemma["path"].startswith(str(home)) and not Path(gemma["path"]).exists()
+    others = write("models.yaml", f"""\
+        models:
+          - {{id: gone, provider: llamacpp, model: {tmp_path / "gone.gguf"}}}
+          - {{id: remote, provider: openai, model: m1, base_url: "http://127.0.0.1:9/v1"}}
+        """)
+    listed = run_cli("models", "--models", str(others), "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    gone, remote = json.loads(listed.stdout)["models"]
+    assert (gone["path"], gone["file"]) == (str(tmp_path / "gone.gguf"), "missing")
+    assert gone["file_error"] == f"no file at {tmp_path / 'gone.gguf'}"
+    assert (remote["base_url"], remote["path"], remote["file"]) == (
+        "http://127.0.0.1:9/v1", None, None)
+    assert remote["capabilities"] is None
+    table = run_cli("models", "--models", str(others))
+    assert table.returncode == 0 and "┃ id" in table.stdout and "{" not in table.stdout
+
+
 def test_json_suites_show_valid_json_share_and_field_accuracy(write: Write,
                                                               db_url: str) -> None:
     suite = write("crm.yaml", """\
@@ -139,6 +179,6 @@ def test_json_suites_show_valid_json_share_and_field_accuracy(write: Write,
                      "--db", db_url)
     assert result.returncode == 0, result.stderr
     # A is right (case-insensitive name, amount within 1); B is not JSON at all.
-    assert "Result: 1/2 ❌" in result.stdout
+    assert "❌ | 1/2 correct | median " in result.stdout
     assert "Valid JSON: 50%" in result.stdout
     assert "Fields: amount 50%, name 50%" in result.stdout

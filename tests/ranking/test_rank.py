@@ -174,3 +174,38 @@ def test_percentile_matches_numpy_linear() -> None:
     values = sorted([5.0, 1.0, 9.0, 3.0, 7.0, 2.0])
     for q in (0, 10, 50, 90, 100):
         assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_speed_score_is_taken_from_the_median_not_the_mean() -> None:
+    # Nine calls near 500 ms and one 10 s outlier: the mean (1.45 s) would say 690.
+    data = trials("steady", [500, 510, 490, 505, 495, 500, 510, 490, 505, 10_000])
+    [line] = rank(runs("steady"), data, RULES).models
+    assert line.latency_ms is not None
+    assert line.latency_ms.median == 502.5 and line.latency_ms.mean > 1400
+    assert line.speed_score == pytest.approx(1000 / 0.5025)
+
+
+def test_the_pareto_frontier_holds_qualified_models_only() -> None:
+    # "never" is fastest and wrong on every case: it dominates nobody a user can pick.
+    data = (trials("never", [5] * 5, wrong={0: "FAIL", 1: "FAIL", 2: "FAIL", 3: "PASS",
+                                            4: "PASS"})
+            + trials("sure", [50] * 5) + trials("slow", [80] * 5))
+    ranking = rank(runs("never", "sure", "slow"), data, RULES)
+    by = {m.model: m for m in ranking.models}
+    assert by["never"].pass_rate == 0.0 and by["never"].status == "disqualified"
+    assert not by["never"].pareto
+    assert ranking.pareto_frontier == ["sure"]
+    assert by["sure"].pareto and not by["slow"].pareto
+
+
+def test_a_stored_ranking_with_a_disqualified_model_flagged_pareto_is_read_right() -> None:
+    from dataclasses import replace
+
+    from champion.ranking import Ranking
+
+    data = trials("never", [5] * 5, wrong=dict.fromkeys(range(3), "FAIL")) + trials(
+        "sure", [50] * 5)
+    fresh = rank(runs("never", "sure"), data, RULES)
+    # As a run ranked before the frontier was limited to qualified models was stored.
+    stored = Ranking(tuple(replace(m, pareto=True) for m in fresh.models))
+    assert stored.pareto_frontier == ["sure"]

@@ -357,9 +357,10 @@ def test_ranking_lines_carry_intervals_case_reliability_and_confusion() -> None:
     assert (first.ahead, first.behind, first.tie) == ("fast", "twin", True)
     assert (second.ahead, second.behind, second.tie) == ("twin", "slow", False)
     assert second.ratio == pytest.approx(1.5 / 1.02, rel=0.01)
-    # lenient is fastest and its bound is lower: on the frontier with fast; twin and
-    # slow are dominated by fast.
-    assert set(ranking.pareto_frontier) == {"fast", "lenient"}
+    # lenient is fastest but disqualified: no trade-off anyone can pick, so it stays off
+    # the frontier; twin and slow are dominated by fast.
+    assert set(ranking.pareto_frontier) == {"fast"}
+    assert not lenient.pareto
 
 
 def test_a_tie_is_broken_by_p90_in_the_ranking() -> None:
@@ -426,7 +427,7 @@ def test_markdown_report_shows_comparisons_intervals_and_the_frontier() -> None:
     assert "| Should FAIL | 1 (too lenient) | 14 |" in text
     document = run_to_json(result)
     assert [c["model"] for c in document["comparisons"]] == ["fast", "twin"]
-    assert document["pareto_frontier"] == ["fast", "lenient"]
+    assert document["pareto_frontier"] == ["fast"]
 
 
 def test_ceilings_in_a_suite_file_reach_the_ranking_rules(tmp_path: Path) -> None:

@@ -85,3 +85,11 @@ def test_benchmark_history_promote_registry_and_check(triage_suite: Path, tmp_pa
         # A check's re-run is stored, but promote never takes it by default.
         again = _ok("promote", "mini-triage", "--stage", "dev", "--db", db_url)
         assert f"run {second['run_id']}" in again
+        # history marks the checks' re-runs as checks, in JSON and in the table.
+        runs = json.loads(_ok("history", "mini-triage", "--format", "json", "--db",
+                              db_url))["runs"]
+        assert [r["purpose"] for r in runs] == ["benchmark", "benchmark", "check", "check"]
+        rows = {line.split("│")[1].strip(): line.split("│")[3].strip()
+                for line in _ok("history", "mini-triage", "--db", db_url).splitlines()
+                if re.match(r"│ [0-9a-f]{12} ", line)}
+        assert rows == {r["run_id"]: r["purpose"] for r in runs}

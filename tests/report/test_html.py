@@ -15,7 +15,7 @@ from champion import Candidate, RunConfig, RunResult, load_suite, run_suite
 from champion.report import render_html, run_to_json
 from champion.report.html import json_script, model_extras
 from champion.report.svg import format_ms
-from champion.report.view import ModelView, build_view, pareto_frontier
+from champion.report.view import ModelView, build_view
 from tests.conftest import run_cli
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -199,22 +199,6 @@ def test_view_iterates_trials_once(run: tuple[RunResult, str]) -> None:
 
     view = build_view(replace(result, trials=Once()))
     assert view.calls == sum(m.trials for m in result.ranking.models)
-
-
-def _model(name: str, lower: float, median: float | None, cost: float | None) -> ModelView:
-    latency = SimpleNamespace(median=median) if median is not None else None
-    line = SimpleNamespace(model=name, pass_rate_lower95=lower, latency_ms=latency)
-    return ModelView(line=cast(Any, line), run=None, points=[], quartiles=None,
-                     cost_per_case=cost)
-
-
-def test_pareto_frontier_keeps_only_non_dominated_models() -> None:
-    models = [_model("sure", 0.9, 100, None), _model("dominated", 0.9, 200, None),
-              _model("fast", 0.5, 50, None), _model("silent", 0.0, None, None)]
-    assert pareto_frontier(models) == {"sure", "fast"}
-    # With every cost known, a slower but cheaper model joins the frontier.
-    priced = [_model("sure", 0.9, 100, 0.01), _model("cheap", 0.9, 200, 0.001)]
-    assert pareto_frontier(priced) == {"sure", "cheap"}
 
 
 def test_extra_statistics_are_shown_when_the_ranking_has_them() -> None:

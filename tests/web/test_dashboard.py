@@ -1,7 +1,14 @@
-"""The dashboard end to end: a store filled by real runs, uvicorn on loopback, headless Chromium."""
+"""The dashboard end to end: a store filled by real runs, uvicorn on loopback, headless Chromium.
+
+The screenshots go to a temporary folder, so a test run leaves the work tree as it
+found it; ``make screenshots`` sets ``CHAMPION_SCREENSHOTS=docs`` to update the
+pictures in ``docs/`` on purpose.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,6 +20,7 @@ from starlette.testclient import TestClient
 
 from champion import Candidate, load_suite, run_suite
 from champion.registry import Registry
+from champion.registry.check import check_entry
 from champion.report import render_html
 from champion.runner import RunConfig
 from champion.store import Store
@@ -25,6 +33,10 @@ from tests.web.servers import ServerThread
 FULL = RunConfig(strategy="full")
 
 DOCS = ROOT / "docs"
+#: Where the screenshots go: a temporary folder unless this names one (``make screenshots``).
+SCREENSHOTS_ENV = "CHAMPION_SCREENSHOTS"
+SHOTS = ("dashboard-overview.png", "dashboard-task.png", "dashboard-run.png",
+         "dashboard-compare.png", "report.png")
 TASK = "ticket-routing"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 
@@ -131,12 +143,32 @@ def page(chromium: Any) -> Iterator[Any]:
         context.close()
 
 
-def _shot(page: Any, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / name), full_page=True)
+def _fingerprints(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.glob("*.png"))}
 
 
-def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Filled) -> None:
+@pytest.fixture(scope="module")
+def docs_before() -> dict[str, str]:
+    """The pictures in docs/ before any test of this module ran."""
+    return _fingerprints(DOCS)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory, docs_before: dict[str, str]) -> Path:
+    """The folder screenshots are written to."""
+    named = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot(page: Any, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / name), full_page=True)
+
+
+def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Filled,
+                                             shots: Path) -> None:
     page.goto(served + "/")
     tasks = page.locator("table.tasks a.task")
     assert sorted(tasks.all_inner_texts()) == ["review-sentiment", TASK]
@@ -144,7 +176,7 @@ def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Fil
     assert "flip-model" in row.locator("td").nth(1).inner_text()
     assert row.locator(".stage").inner_text().split() == ["PROD", "flip-model", "→",
                                                           "steady-model"]
-    _shot(page, "dashboard-overview.png")
+    _shot(page, shots, "dashboard-overview.png")
 
     page.click(f"a.task:text-is('{TASK}')")
     page.wait_for_url(f"**/tasks/{TASK}")
@@ -152,7 +184,7 @@ def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Fil
     assert trend.locator(".pt").count() == 2  # one point per run
     assert trend.locator("path.changed").count() == 1  # the champion changed in run 2
     assert page.locator("svg.scatter circle.pt").count() == 4
-    _shot(page, "dashboard-task.png")
+    _shot(page, shots, "dashboard-task.png")
 
     page.locator("table.leaderboard a", has_text="steady-model").click()
     page.wait_for_url(f"**/tasks/{TASK}/models/steady-model")
@@ -166,7 +198,7 @@ def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Fil
     assert page.locator("table.matrix details.cell").count() == 4 * 8
     assert page.locator("table.matrix details.cell.fail").count() == 8 + 1  # hostile, T4
     assert page.locator("table.leaderboard tr.champion .model-name").inner_text() == "flip-model"
-    _shot(page, "dashboard-run.png")
+    _shot(page, shots, "dashboard-run.png")
 
     page.select_option("select[name=a]", "fast-model")
     page.select_option("select[name=b]", "flip-model")
@@ -187,12 +219,12 @@ def test_pages_link_together_and_draw_charts(page: Any, served: str, filled: Fil
     assert any("flip-model" in row and "T8" in row for row in changes)
     slower = page.locator("tr", has_text="steady-model").locator(".flag.slower")
     assert slower.count() == 1
-    _shot(page, "dashboard-compare.png")
+    _shot(page, shots, "dashboard-compare.png")
     assert page.dialogs == []
 
 
 def test_hostile_output_is_inert_in_the_report_and_every_page(
-        page: Any, served: str, filled: Filled) -> None:
+        page: Any, served: str, filled: Filled, shots: Path) -> None:
     pages = [
         filled.report.as_uri(),
         served + "/",
@@ -214,7 +246,7 @@ def test_hostile_output_is_inert_in_the_report_and_every_page(
             assert HOSTILE in page.locator("main").inner_text(), url
     assert page.dialogs == []
     page.goto(filled.report.as_uri())
-    _shot(page, "report.png")
+    _shot(page, shots, "report.png")
 
 
 def test_json_endpoints(served: str, filled: Filled) -> None:
@@ -353,3 +385,36 @@ def test_a_run_is_read_from_the_store_once(filled: Filled) -> None:
         assert reads == [filled.second, filled.second]
     finally:
         store.close()
+
+
+def test_check_runs_are_marked_on_the_task_page_and_the_run_page(tmp_path: Path) -> None:
+    (tmp_path / "sentiment.yaml").write_text(SENTIMENT, encoding="utf-8")
+    rules = [["love|great", "positive"], [".", "negative"]]
+    with Store(f"sqlite:///{tmp_path / 'checks.db'}") as store:
+        benchmark = run_suite(load_suite(tmp_path / "sentiment.yaml"), [
+            _model("fast-model", rules, 1), _model("steady-model", rules, 3)], repeats=1,
+            db=store, config=FULL)
+        entry = Registry(store).promote("review-sentiment", stage="prod")
+        check = check_entry(store, entry).check_run
+        client = TestClient(create_dashboard(store, None))
+        runs_table = client.get("/tasks/review-sentiment").text.split("<h2>Runs</h2>", 1)[1]
+        rows = {run: runs_table.split(f"<code>{run}</code></a>", 1)[1].split("</td>", 1)[0]
+                for run in (benchmark.run_id, check)}
+        assert 'class="flag check"' in rows[check]
+        assert "check" not in rows[benchmark.run_id]
+        assert 'class="flag check"' in client.get(f"/runs/{check}").text
+        assert "check" not in client.get(f"/runs/{benchmark.run_id}").text.split("<h1>")[1] \
+            .split("</p>")[0]
+        listed = client.get("/api/tasks/review-sentiment").json()["runs"]
+        assert [(r["run_id"], r["purpose"]) for r in listed] == [
+            (benchmark.run_id, "benchmark"), (check, "check")]
+
+
+def test_screenshots_leave_docs_alone(shots: Path, docs_before: dict[str, str]) -> None:
+    """Last in this module: the browser tests above wrote their pictures to ``shots``."""
+    if os.environ.get(SCREENSHOTS_ENV):
+        pytest.skip(f"{SCREENSHOTS_ENV} is set: docs/ is being updated on purpose")
+    if not any(shots.iterdir()):
+        pytest.skip("no browser test ran before this one")
+    assert sorted(path.name for path in shots.iterdir()) == sorted(SHOTS)
+    assert _fingerprints(DOCS) == docs_before

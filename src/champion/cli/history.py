@@ -70,8 +70,8 @@ def _model(figures: ModelFigures | None) -> str:
 
 
 def _history_table(found: TaskHistory) -> Table:
-    table = Table("run", "date", "status", "champion (median, pass)", "runner-up", "calls",
-                  "changes", title=f"history of {terminal_text(found.task, 60)}")
+    table = Table("run", "date", "purpose", "status", "champion (median, pass)", "runner-up",
+                  "calls", "changes", title=f"history of {terminal_text(found.task, 60)}")
     for run in found.runs:
         notes = []
         if run.suite_changed:
@@ -81,8 +81,9 @@ def _history_table(found: TaskHistory) -> Table:
         for change in run.identity_changes:
             notes.append(f"{terminal_text(change.model, 40)} changed: {change.before[:12]} →"
                          f" {change.after[:12]}")
-        table.add_row(run.run_id, _when(run.started_at), run.status, _model(run.champion),
-                      _model(run.runner_up), str(run.calls), "; ".join(notes))
+        table.add_row(run.run_id, _when(run.started_at), run.purpose, run.status,
+                      _model(run.champion), _model(run.runner_up), str(run.calls),
+                      "; ".join(notes))
     return table
 
 

@@ -1,6 +1,9 @@
-"""``champion models [-m SPEC]... [--models FILE] [--require CAP]... [--new TASK]``"""
+"""``champion models [-m SPEC]... [--models FILE] [--require CAP]... [--new TASK]
+[--format table|json]``"""
 
 from __future__ import annotations
+
+import json
 
 import click
 from rich.console import Console
@@ -11,6 +14,7 @@ from champion.api import select_candidates
 from champion.cli.options import db_option
 from champion.cli.run import candidate_filter, candidate_options
 from champion.providers.discovery import capabilities
+from champion.providers.listing import CandidateListing, listings
 from champion.report.escape import terminal_text
 
 __all__ = ["models"]
@@ -20,10 +24,14 @@ __all__ = ["models"]
 @candidate_options
 @click.option("--new", "new_for", metavar="TASK",
               help="Only candidates never benchmarked on TASK's current suite.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True,
+              help="json: one document, with where each embedded model's .gguf file is.")
 @db_option
 def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, ...],
            max_size_gb: float | None, require: tuple[str, ...],
-           exclude_capability: tuple[str, ...], new_for: str | None, db: str | None) -> None:
+           exclude_capability: tuple[str, ...], new_for: str | None, fmt: str,
+           db: str | None) -> None:
     """List the candidates that would run (default: the bundled models), with what
     each can do as far as its backend says."""
     where = candidate_filter(exclude, max_size_gb, require, exclude_capability)
@@ -37,14 +45,22 @@ def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, 
             fresh = {c.id for c in new_candidates(store, new_for, candidates)}
         kept = [(c, caps) for c, caps in zip(candidates, found, strict=True) if c.id in fresh]
         candidates, found = [c for c, _ in kept], [caps for _, caps in kept]
-    table = Table("id", "provider", "model", "base url", "size", "capabilities")
-    for candidate, caps in zip(candidates, found, strict=True):
-        size = f"{candidate.size_gb:.2f} GB" if candidate.size_gb is not None else "—"
-        table.add_row(*(terminal_text(v, 60) for v in (
-            candidate.id, candidate.provider, candidate.model,
-            candidate.resolved_base_url() or "—", size,
-            ", ".join(caps) if caps is not None else "—")))
+    listed = listings(candidates, found)
+    if fmt == "json":
+        click.echo(json.dumps({"models": [item.as_json() for item in listed]}, indent=2,
+                              ensure_ascii=False))
+        return
     console = Console(highlight=False)
     if not console.is_terminal:  # pipes and logs: one line per model
         console.width = max(console.width, 200)
-    console.print(table)
+    console.print(_table(listed))
+
+
+def _table(listed: list[CandidateListing]) -> Table:
+    table = Table("id", "provider", "model", "base url", "size", "capabilities")
+    for item in listed:
+        size = f"{item.size_gb:.2f} GB" if item.size_gb is not None else "—"
+        table.add_row(*(terminal_text(v, 60) for v in (
+            item.id, item.provider, item.model, item.base_url or "—", size,
+            ", ".join(item.capabilities) if item.capabilities is not None else "—")))
+    return table

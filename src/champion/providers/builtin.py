@@ -8,12 +8,14 @@ import importlib.util
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from champion.errors import CandidateError
 
-__all__ = ["BUILTIN_MODELS", "builtin_path", "file_sha256", "gguf_size_bytes"]
+__all__ = ["BUILTIN_MODELS", "GgufLocation", "builtin_path", "file_sha256", "gguf_location",
+           "gguf_size_bytes"]
 
 
 def _smollm2() -> Path:
@@ -46,6 +48,11 @@ def _gemma3() -> Path:
     return assembled or Path(package.assemble())
 
 
+def _gemma3_target() -> Path:
+    package, _assembled = _gemma3_package()
+    return Path(package.default_output_path())
+
+
 def _gemma3_size() -> int:
     package, assembled = _gemma3_package()
     if assembled is not None:
@@ -62,6 +69,42 @@ BUILTIN_MODELS: dict[str, Callable[[], Path]] = {
 
 #: Bundled models whose file may not exist yet: name → size without assembling.
 _SIZE_WITHOUT_ASSEMBLY: dict[str, Callable[[], int]] = {"gemma3-270m": _gemma3_size}
+#: Bundled models whose file may not exist yet: name → where it is assembled.
+_PATH_WITHOUT_ASSEMBLY: dict[str, Callable[[], Path]] = {"gemma3-270m": _gemma3_target}
+
+
+@dataclass(frozen=True, slots=True)
+class GgufLocation:
+    """Where an embedded model's ``.gguf`` file is, found without assembling it.
+
+    ``state`` is ``present``; ``not assembled yet`` (a bundled model put
+    together from its package's parts on first use: ``path`` is where it will
+    be); or ``missing`` (``path`` None when even the place is unknown, and
+    ``reason`` says why).
+    """
+
+    path: Path | None
+    state: Literal["present", "not assembled yet", "missing"]
+    reason: str | None = None
+
+
+def gguf_location(model: str) -> GgufLocation:
+    """Where the ``.gguf`` file of ``model`` (``builtin:NAME`` or a path) is, or will be."""
+    name = model.removeprefix("builtin:")
+    try:
+        if not model.startswith("builtin:"):
+            path = Path(model).expanduser()
+        elif name in _PATH_WITHOUT_ASSEMBLY:
+            path = _PATH_WITHOUT_ASSEMBLY[name]()
+            if not path.is_file() or path.stat().st_size == 0:
+                return GgufLocation(path, "not assembled yet")
+        else:
+            path = builtin_path(name)
+    except CandidateError as exc:
+        return GgufLocation(None, "missing", str(exc))
+    if path.is_file():
+        return GgufLocation(path, "present")
+    return GgufLocation(path, "missing", f"no file at {path}")
 
 
 def builtin_path(name: str) -> Path:

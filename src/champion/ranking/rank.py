@@ -25,8 +25,8 @@ from champion.ranking.stats import clopper_pearson_lower, percentile
 from champion.ranking.tally import ModelTally
 from champion.records import ModelRun, Trial
 
-__all__ = ["FailedCase", "LatencyStats", "ModelRanking", "Ranking", "RankingRules", "rank",
-           "tally"]
+__all__ = ["FailedCase", "LatencyStats", "ModelRanking", "Ranking", "RankingRules",
+           "qualified_frontier", "rank", "tally"]
 
 Status = Literal["champion", "runner-up", "qualified", "disqualified", "error"]
 
@@ -131,7 +131,8 @@ class ModelRanking:
     disqualified_because: tuple[str, ...] = ()
     #: Comparison with the next qualified model in the order.
     vs_next: PairComparison | None = None
-    #: On the Pareto frontier of (pass-rate bound, median latency, cost per case).
+    #: A qualified model on the Pareto frontier of the qualified models
+    #: (pass-rate bound, median latency, cost per case).
     pareto: bool = False
 
     @property
@@ -146,13 +147,16 @@ class ModelRanking:
 
     @property
     def speed_score(self) -> float | None:
-        """The cookbook's score: 1000 / mean latency in seconds.
+        """The cookbook's score: 1000 / median latency in seconds.
 
-        Taken from the mean rounded to the µs, as stored, so a report rebuilt
-        from the database shows the same score.
+        The median, not the mean: a few slow calls must not move it (the
+        ranking orders by the median too). Taken from the median rounded to
+        the µs, as stored, so a report rebuilt from the database shows the
+        same score. A figure of speed, not a rank: only qualified models are
+        ranked, and reports show no score for the others.
         """
-        mean = round(self.latency_ms.mean, 3) if self.latency_ms else 0.0
-        return 1e6 / mean if mean > 0 else None
+        median = round(self.latency_ms.median, 3) if self.latency_ms else 0.0
+        return 1e6 / median if median > 0 else None
 
     @property
     def leaning(self) -> str | None:
@@ -189,8 +193,26 @@ class Ranking:
 
     @property
     def pareto_frontier(self) -> list[str]:
-        """Models on the Pareto frontier, in rank order."""
-        return [m.model for m in self.models if m.pareto]
+        """Qualified models on the Pareto frontier, in rank order.
+
+        Computed from the lines, not read from their ``pareto`` flags: a run
+        ranked before the frontier was limited to qualified models keeps its
+        stored flags, and must not show a disqualified model on it.
+        """
+        on_frontier = qualified_frontier(self.models)
+        return [m.model for m in self.models if m.model in on_frontier]
+
+
+def qualified_frontier(lines: Iterable[ModelRanking]) -> set[str]:
+    """Ids of the qualified models on the Pareto frontier.
+
+    Only qualified models take part: a model that failed cases is no
+    trade-off anyone can choose, and must not push a qualified one off.
+    """
+    return frontier([
+        ParetoPoint(line.model, line.pass_rate_lower95, line.latency_ms.median,
+                    line.cost_per_case_usd)
+        for line in lines if line.qualified and line.latency_ms is not None])
 
 
 def tally(trials: Iterable[Trial], rules: RankingRules) -> dict[str, ModelTally]:
@@ -234,10 +256,7 @@ def rank(models: Sequence[ModelRun], trials: Iterable[Trial], rules: RankingRule
 
     ordered = [by_model[model] for model in speed] + sorted(
         (line for line in lines if line.status != "qualified"), key=order)
-    on_frontier = frontier([
-        ParetoPoint(line.model, line.pass_rate_lower95, line.latency_ms.median,
-                    line.cost_per_case_usd)
-        for line in lines if line.latency_ms is not None and line.status != "error"])
+    on_frontier = qualified_frontier(lines)
     final = []
     for index, line in enumerate(ordered):
         status: Status = line.status

@@ -59,6 +59,9 @@ class RunHistory:
     #: The suite differs from the previous run's.
     suite_changed: bool
     identity_changes: tuple[IdentityChange, ...]
+    #: Why the run was made: ``benchmark``, or ``check`` (``champion check`` re-running
+    #: the registered pair).
+    purpose: str = "benchmark"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def task_history(store: Store, task: str) -> TaskHistory:
             suite_changed=previous is not None
             and previous.suite_fingerprint != summary.suite_fingerprint,
             identity_changes=tuple(changes.get(summary.run_id, ())),
+            purpose=summary.purpose,
         ))
         previous = summary
     return TaskHistory(task=task, runs=tuple(runs))

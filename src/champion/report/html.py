@@ -14,12 +14,13 @@ from markupsafe import Markup
 from champion.report.adapters import AdapterLine, adapter_lines, memory_text
 from champion.report.images import CaseImageInfo, case_images
 from champion.report.svg import Box, Dot, box_plot, format_ms, scatter
+from champion.report.verdicts import comparison_sentence, p_text, podium_tie, tie_break_text
 from champion.report.view import ModelView, RunView, build_view
 from champion.results import RunResult
 
 __all__ = ["charts", "environment", "json_script", "model_extras", "pairwise_rows",
-           "render_html", "render_view", "run_adapters", "run_images", "statistics_table",
-           "viability"]
+           "podium_tie_text", "render_html", "render_view", "run_adapters", "run_images",
+           "statistics_table", "viability"]
 
 
 def json_script(data: Any) -> Markup:
@@ -81,9 +82,10 @@ def environment(extra: BaseLoader | None = None) -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(ms=format_ms, pct=_pct, num=_num, usd=_usd, when=_when, text=_text,
                        json_script=json_script)
+    env.filters.update(p=p_text)
     env.globals.update(model_extras=model_extras, statistics_table=statistics_table,
                        run_images=run_images, run_adapters=run_adapters,
-                       memory_text=memory_text)
+                       memory_text=memory_text, podium_tie_text=podium_tie_text)
     return env
 
 
@@ -224,25 +226,20 @@ def statistics_table(view: RunView) -> tuple[list[str], list[tuple[ModelView, di
 
 
 def pairwise_rows(view: RunView) -> list[dict[str, Any]]:
-    """Pairwise latency comparisons the ranking may carry (model pairs, p-values, ties)."""
-    raw = _first(view.result.ranking, ("comparisons", "pairwise", "pairs", "ties"))
-    rows: list[dict[str, Any]] = []
-    if not raw:
-        return rows
-    for entry in raw.values() if isinstance(raw, dict) else raw:
-        def get(key: str, entry: Any = entry) -> Any:
-            return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
+    """Each qualified model against the next: ratio, p-value, and for a tie what ordered it."""
+    lines = {m.line.model: m.line for m in view.models}
+    return [{"a": pair.ahead, "b": pair.behind, "p": pair.p_value, "ratio": pair.ratio,
+             "tie": pair.tie, "decided_by": pair.decided_by,
+             "ordered_by": tie_break_text(pair, lines, format_ms) if pair.tie else None}
+            for pair in view.result.ranking.comparisons]
 
-        first = get("ahead") or get("a") or get("model")
-        second = get("behind") or get("b") or get("other")
-        if first is None or second is None:
-            continue
-        p_value, ratio = get("p_value"), get("ratio")
-        rows.append({"a": str(first), "b": str(second),
-                     "p": p_value if isinstance(p_value, (int, float)) else None,
-                     "ratio": ratio if isinstance(ratio, (int, float)) else None,
-                     "tie": bool(get("tie")), "decided_by": get("decided_by")})
-    return rows
+
+def podium_tie_text(view: RunView) -> str | None:
+    """The sentence saying the champion and the runner-up tie, when they do."""
+    pair = podium_tie(view.result.ranking)
+    if pair is None:
+        return None
+    return comparison_sentence(pair, {m.line.model: m.line for m in view.models}, format_ms)
 
 
 def render_view(view: RunView, items: int = 100, env: Environment | None = None,

@@ -15,6 +15,7 @@ __all__ = ["run_to_json", "write_json"]
 def run_to_json(result: RunResult) -> dict[str, Any]:
     """The pinned run object; extra keys follow the pinned ones."""
     keys = {model.model: model.key for model in result.models}
+    frontier = result.ranking.pareto_frontier
     return {
         "format_version": result.format_version,
         "run_id": result.run_id,
@@ -28,7 +29,8 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "finished_at": result.finished_at.isoformat() if result.finished_at else None,
         "champion": result.champion,
         "runner_up": result.runner_up,
-        "models": [_with_key(model_to_json(line), keys) for line in result.ranking.models],
+        "models": [_on_frontier(_with_key(model_to_json(line), keys), frontier)
+                   for line in result.ranking.models],
         "status": result.status,
         "seed": result.seed,
         "suite_fingerprint": result.suite_fingerprint or None,
@@ -37,7 +39,7 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "executor": result.config.get("executor", "local"),
         "strategy_options": result.config.get("strategy_options") or {},
         "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
-        "pareto_frontier": result.ranking.pareto_frontier,
+        "pareto_frontier": frontier,
     }
 
 
@@ -45,6 +47,12 @@ def _with_key(line: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
     """A run stored before rankings kept the key still has it on its model row."""
     if not line.get("key"):
         line["key"] = keys.get(line["model"]) or None
+    return line
+
+
+def _on_frontier(line: dict[str, Any], frontier: list[str]) -> dict[str, Any]:
+    """A run ranked before the frontier held only qualified models has stale flags."""
+    line["pareto"] = line["model"] in frontier
     return line
 
 

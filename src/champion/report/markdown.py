@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from champion.ranking import ModelRanking
+from champion.ranking import ModelRanking, Ranking
 from champion.report.adapters import adapter_lines, memory_text
 from champion.report.cases import case_lines
 from champion.report.escape import md_cell
 from champion.report.images import case_images
+from champion.report.verdicts import comparison_sentence, p_text, podium_tie, tie_break_text
 from champion.results import RunResult
 
 __all__ = ["render_markdown"]
@@ -51,16 +52,17 @@ def _comparisons(qualified: list[ModelRanking]) -> list[str]:
     pairs = [m.vs_next for m in qualified if m.vs_next is not None]
     if not pairs:
         return []
+    lines = {m.model: m for m in qualified}
     out = ["", "## Is it really faster?", "",
            "Each qualified model against the next, paired by case (one-sided Wilcoxon"
            " signed-rank test on per-case log latency). Faster means p < 0.05 and more than"
            " 10% slower per case; anything less is a tie, broken by p90 latency, then cost.",
-           "", "| Model | Next | Next is slower by | p | Verdict |", "|---|---|---|---|---|"]
+           "", "| Model | Next | Next's time per case | p | Verdict |", "|---|---|---|---|---|"]
     for pair in pairs:
-        p_value = "—" if pair.p_value is None else f"{pair.p_value:.2g}"
-        verdict = "faster" if not pair.tie else f"tie, ordered by {pair.decided_by}"
+        verdict = ("faster" if not pair.tie
+                   else f"tie, ordered by {md_cell(tie_break_text(pair, lines, _ms))}")
         out.append(f"| {md_cell(pair.ahead)} | {md_cell(pair.behind)} | ×{pair.ratio:.2f} |"
-                   f" {p_value} | {verdict} |")
+                   f" {p_text(pair.p_value)} | {verdict} |")
     return out
 
 
@@ -79,13 +81,15 @@ def _reliability(qualified: list[ModelRanking]) -> list[str]:
     return out
 
 
-def _pareto(ranking: tuple[ModelRanking, ...]) -> list[str]:
-    frontier = [m for m in ranking if m.pareto]
+def _pareto(ranking: Ranking) -> list[str]:
+    on_frontier = set(ranking.pareto_frontier)
+    frontier = [m for m in ranking.models if m.model in on_frontier]
     if not frontier:
         return []
     out = ["## Pareto frontier", "",
-           "Models no other model beats on every one of pass-rate lower bound, median"
-           " latency and cost per case (cost counts only where both are priced).", "",
+           "Qualified models no other qualified model beats on every one of pass-rate lower"
+           " bound, median latency and cost per case (cost counts only where both are"
+           " priced). A model that did not qualify is never on it.", "",
            "| Model | Status | Pass rate ≥ (95%) | Median | Cost per case (USD) |",
            "|---|---|---|---|---|"]
     for m in sorted(frontier, key=lambda m: m.latency_ms.median if m.latency_ms else 0.0):
@@ -155,6 +159,8 @@ def _image_cases(result: RunResult) -> list[str]:
 def render_markdown(result: RunResult, items: int = 100) -> str:
     """The whole report. ``items`` sizes the production-viability estimate."""
     ranking = result.ranking.models
+    tie = podium_tie(result.ranking)
+    lines = {m.model: m for m in ranking}
     qualified = [m for m in ranking if m.qualified]
     others = [m for m in ranking if not m.qualified]
     when = result.started_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -168,6 +174,7 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         f"- **Models qualified:** {len(qualified)}",
         f"- **Champion:** {md_cell(result.champion or 'none')}",
         f"- **Runner-up:** {md_cell(result.runner_up or 'none')}",
+        *([f"- **Tie:** {md_cell(comparison_sentence(tie, lines, _ms), 400)}."] if tie else []),
         "",
         "## Top results",
         "",
@@ -192,7 +199,9 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
             row = "| " + " | ".join(cells) + " |"
             out.append(row)
         out.append("")
-        out.append("Speed score = 1000 / average latency in seconds.")
+        out.append("Speed score = 1000 / median latency in seconds.")
+        out.append("Qualified models only; the median, not the mean, so a few slow calls"
+                   " do not move it.")
         out += _prices(ranking)
         out += _comparisons(qualified)
         out += _reliability(qualified)
@@ -222,7 +231,8 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                     + ", ".join(md_cell(c) for c in m.flaky_cases) + ".", ""]
         out += _confusion(m)
         if lat is not None:
-            out += [f"Average latency {_ms(lat.mean)}, median {_ms(lat.median)}.", ""]
+            out += [f"Median latency {_ms(lat.median)}, p90 {_ms(lat.p90)}"
+                    " (not ranked: it did not qualify).", ""]
         if m.json_valid_rate is not None:
             out += [f"Valid JSON in {m.json_valid_rate:.0%} of outputs.", ""]
         if m.field_accuracy:
@@ -234,10 +244,12 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                 out.append(f"| {md_cell(f.id)} | {md_cell(f.expected)} | {md_cell(f.got)} |"
                            f" {f.failures}/{f.trials} |")
             out.append("")
-    out += _pareto(ranking)
+    out += _pareto(result.ranking)
     out += _memory(ranking) + _adapters(ranking) + _image_cases(result)
     with_images = set(case_images(result, thumbnails=False))
-    out += ["## Per-case results", ""]
+    out += ["## Per-case results", "",
+            "✅: every repeat right, with the median latency of the case's repeats;"
+            " ❌: repeats right of repeats run, and the most common wrong answer.", ""]
     models = [line.model for line in ranking]
     out += ["| Case | " + " | ".join(md_cell(name) for name in models) + " |",
             "|---|" + "---|" * len(models)]
@@ -256,6 +268,8 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         out.append(f"| {md_cell(case_id)}{marker} | " + " | ".join(cells) + " |")
     out += ["", "## Production viability", "",
             f"Time to process {items} items one after another at the measured latency:", "",
+            "(The mean latency times the items: their total time counts every slow call.)",
+            "",
             "| Model | Status | Avg latency | Median | Items | Time |", "|---|---|---|---|---|---|"]
     for m in ranking:
         if m.latency_ms is None:

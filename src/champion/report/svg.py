@@ -181,7 +181,7 @@ def scatter(dots: Sequence[Dot], width: int = 900, height: int = 380) -> Markup:
     if len(frontier) > 1:
         path = " ".join(f"{xs(d.median_ms):.1f},{ys(d.lower95):.1f}" for d in frontier)
         parts.append(f'<polyline class="frontier" points="{path}"><title>Pareto frontier:'
-                     ' no other model is both faster and surer</title></polyline>')
+                     ' no other qualified model is both faster and surer</title></polyline>')
     for dot in dots:
         x, y, y_low = xs(dot.median_ms), ys(dot.pass_rate), ys(dot.lower95)
         cls = "pt" + (" pareto" if dot.pareto else "")

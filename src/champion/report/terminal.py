@@ -8,9 +8,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
 
+from champion.ranking import ModelRanking
 from champion.records import Trial
 from champion.report.cases import case_lines
 from champion.report.escape import terminal_text
+from champion.report.verdicts import (
+    comparison_sentence,
+    latency_text,
+    podium_tie,
+    score_text,
+    verdict_text,
+)
 from champion.results import RunResult
 from champion.runner.config import RunListener
 
@@ -149,46 +157,66 @@ class RunProgress(RunListener):
                                highlight=False)
 
 
+def _result_line(line: ModelRanking) -> str:
+    """``Result:`` with the verdict first; a score only for a qualified (ranked) model."""
+    mark = "✅" if line.qualified else "❌"
+    parts = [f"Result: {terminal_text(verdict_text(line), 200)} {mark}",
+             f"{line.passes}/{line.trials} correct"]
+    if line.status != "error":
+        parts.append(latency_text(line, _seconds))
+    score = score_text(line)
+    if score is not None:
+        parts.append(f"Score: {score}")
+    if line.json_valid_rate is not None:
+        parts.append(f"Valid JSON: {line.json_valid_rate:.0%}")
+    if line.field_accuracy:
+        parts.append("Fields: " + ", ".join(f"{terminal_text(name, 30)} {share:.0%}"
+                                            for name, share in line.field_accuracy.items()))
+    return " | ".join(parts)
+
+
 def print_summary(console: Console, result: RunResult) -> None:
-    """The cookbook-style tree per model, then champion, runner-up and the rest."""
+    """The cookbook-style tree per model, then champion, runner-up and the rest.
+
+    Per case the median latency of its repeats; per model the verdict first,
+    then median and p90 latency, and a speed score (1000 / median latency in
+    seconds) only for a qualified model. Each qualified model says how it
+    compares with the next: faster, or a tie with its p-value and what
+    ordered it.
+    """
     console.print()
     console.print(f"[bold]{terminal_text(result.task)}[/]: {len(result.models)} models ×"
                   f" {result.cases} cases × {result.repeats} repeats"
                   f" ({result.calls} calls, run {result.run_id})", highlight=False)
-    for line in result.ranking.models:
+    ranking = result.ranking
+    lines = {line.model: line for line in ranking.models}
+    for line in ranking.models:
         badge = {"champion": " 🏆 champion", "runner-up": " 🥈 runner-up"}.get(line.status, "")
         tree = Tree(f"[bold]{terminal_text(line.model)}[/]{badge}", highlight=False)
         for case in case_lines(result, line.model):
             mark = "✅" if case.ok else "❌"
-            text = f"{terminal_text(case.case_id, 40)} {mark} {_seconds(case.median_ms)}"
+            text = f"{terminal_text(case.case_id, 40)} {mark} median {_seconds(case.median_ms)}"
             if not case.ok:
                 text += f"  {case.passes}/{case.trials}, got {terminal_text(case.got or '', 50)}"
             tree.add(text)
-        avg = line.latency_ms.mean if line.latency_ms else None
-        score = f"{line.speed_score:.0f}" if line.speed_score else "—"
-        mark = "✅" if line.qualified else "❌"
-        result_line = (f"Result: {line.passes}/{line.trials} {mark} | Avg: {_seconds(avg)} |"
-                       f" Score: {score}")
-        if line.json_valid_rate is not None:
-            result_line += f" | Valid JSON: {line.json_valid_rate:.0%}"
-        if line.field_accuracy:
-            result_line += " | Fields: " + ", ".join(
-                f"{terminal_text(name, 30)} {share:.0%}"
-                for name, share in line.field_accuracy.items())
-        tree.add(result_line)
+        if line.vs_next is not None:
+            tree.add(terminal_text(comparison_sentence(line.vs_next, lines, _seconds), 400))
+        tree.add(_result_line(line))
         console.print(tree)
     console.print()
-    ranking = result.ranking
     champion = next((m for m in ranking.models if m.status == "champion"), None)
     runner_up = next((m for m in ranking.models if m.status == "runner-up"), None)
     for label, winner in (("Champion", champion), ("Runner-up", runner_up)):
         if winner is None:
             console.print(f"{label}: none", highlight=False)
         else:
-            median = winner.latency_ms.median if winner.latency_ms else None
-            console.print(f"{label}: [bold]{terminal_text(winner.model)}[/] (median"
-                          f" {_seconds(median)}, {winner.passes}/{winner.trials} correct)",
-                          highlight=False)
+            console.print(f"{label}: [bold]{terminal_text(winner.model)}[/]"
+                          f" ({latency_text(winner, _seconds)},"
+                          f" {winner.passes}/{winner.trials} correct)", highlight=False)
+    tie = podium_tie(ranking)
+    if tie is not None:
+        console.print(terminal_text(comparison_sentence(tie, lines, _seconds), 400) + ".",
+                      highlight=False, soft_wrap=True)
     failed = [m for m in ranking.models if not m.qualified]
     if failed:
         console.print("Did not qualify:")
@@ -220,7 +248,7 @@ def print_champions(console: Console, results: list[RunResult]) -> None:
         for status in ("champion", "runner-up"):
             line = lines.get(status)
             median = line.latency_ms.median if line and line.latency_ms else None
-            cells.append(f"{terminal_text(line.model, 40)} ({_seconds(median)})" if line
+            cells.append(f"{terminal_text(line.model, 40)} (median {_seconds(median)})" if line
                          else "none qualified" if status == "champion" else "—")
         table.add_row(terminal_text(result.task, 40), *cells, result.run_id)
     console.print()

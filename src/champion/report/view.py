@@ -17,8 +17,7 @@ from champion.report.cases import CaseLine
 from champion.report.json_report import run_to_json
 from champion.results import RunResult
 
-__all__ = ["Cell", "ModelView", "Output", "RunSummary", "RunView", "build_view",
-           "pareto_frontier"]
+__all__ = ["Cell", "ModelView", "Output", "RunSummary", "RunView", "build_view"]
 
 #: Distinct outputs kept per model and case; the rest are counted.
 MAX_OUTPUTS = 20
@@ -74,6 +73,7 @@ class ModelView:
     points: list[float]
     quartiles: tuple[float, float] | None
     cost_per_case: float | None
+    #: On the Pareto frontier of the qualified models (never a model that did not qualify).
     pareto: bool = False
 
     @property
@@ -100,6 +100,8 @@ class RunSummary:
     calls: int
     models: int
     suite_fingerprint: str
+    #: ``benchmark``, or ``check`` (a re-run of the registered pair by ``champion check``).
+    purpose: str = "benchmark"
 
 
 @dataclass(slots=True)
@@ -174,59 +176,11 @@ def _thin(values: list[float]) -> list[float]:
     return [values[round(i * step)] for i in range(MAX_POINTS)]
 
 
-def pareto_frontier(models: list[ModelView]) -> set[str]:
-    """Models no other model beats on every axis at once.
-
-    Axes: pass-rate lower bound (higher is better), median latency (lower),
-    and cost per case (lower) when every plotted model's cost is known.
-    """
-    plotted = [m for m in models if m.line.latency_ms is not None]
-    with_cost = bool(plotted) and all(m.cost_per_case is not None for m in plotted)
-
-    def axes(m: ModelView) -> tuple[float, ...]:
-        median = m.line.latency_ms.median if m.line.latency_ms else float("inf")
-        values: tuple[float, ...] = (-m.line.pass_rate_lower95, median)
-        return values + ((m.cost_per_case or 0.0,) if with_cost else ())
-
-    frontier = set()
-    for m in plotted:
-        mine = axes(m)
-        dominated = False
-        for other in plotted:
-            theirs = axes(other)
-            if other is not m and all(t <= v for t, v in zip(theirs, mine, strict=True)) \
-                    and theirs != mine:
-                dominated = True
-                break
-        if not dominated:
-            frontier.add(m.line.model)
-    return frontier
-
-
 def _cost_per_case(line: ModelRanking, answered: int) -> float | None:
     stored = getattr(line, "cost_per_case_usd", None)
     if isinstance(stored, (int, float)):
         return float(stored)
     return line.cost_usd / answered if line.cost_usd is not None and answered > 0 else None
-
-
-def _stored_frontier(result: RunResult) -> set[str] | None:
-    """A frontier computed by the ranking itself, when it offers one.
-
-    Never empty when any model answered, so an empty one is a ranking that did
-    not compute it (stored before it could).
-    """
-    for name in ("pareto", "pareto_frontier", "frontier"):
-        value = getattr(result.ranking, name, None)
-        if value is None:
-            continue
-        try:
-            names = {str(getattr(item, "model", item)) for item in value}
-        except TypeError:
-            continue
-        if names:
-            return names
-    return None
 
 
 def build_view(result: RunResult) -> RunView:
@@ -250,9 +204,7 @@ def build_view(result: RunResult) -> RunView:
             line=line, run=runs.get(line.model), points=_thin(values), quartiles=quartiles,
             cost_per_case=_cost_per_case(line, answered),
         ))
-    frontier = _stored_frontier(result)
-    if frontier is None:
-        frontier = pareto_frontier(models)
+    frontier = set(result.ranking.pareto_frontier)  # qualified models only
     for m in models:
         m.pareto = m.line.model in frontier
     data = run_to_json(cast(RunResult, _Counted(result, calls)))
@@ -265,6 +217,7 @@ def build_view(result: RunResult) -> RunView:
         champion_pass_rate=champion.pass_rate if champion is not None else None,
         calls=calls, models=len(models),
         suite_fingerprint=str(getattr(result, "suite_fingerprint", "") or ""),
+        purpose=str(result.config.get("purpose") or "benchmark"),
     )
     # The view keeps no trials: it is cached, and a run may hold many.
     return RunView(result=replace(result, trials=[]), models=models, cells=cells, calls=calls,

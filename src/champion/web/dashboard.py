@@ -78,7 +78,7 @@ def _row_json(row: RunRow) -> dict[str, Any]:
             "champion_median_ms": row.champion_median_ms,
             "champion_pass_rate": row.champion_pass_rate, "calls": row.calls,
             "champion_changed": row.champion_changed, "suite_changed": row.suite_changed,
-            "identity_changes": list(row.identity_changes)}
+            "identity_changes": list(row.identity_changes), "purpose": row.purpose}
 
 
 def _entry_json(entry: Any) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class RunRow:
     suite_changed: bool
     #: Models whose identity (digest, weights) changed under the same name in this run.
     identity_changes: tuple[str, ...] = ()
+    #: ``benchmark``, or ``check`` (a re-run of the registered pair by ``champion check``).
+    purpose: str = "benchmark"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +195,8 @@ class RunCache:
             champion_pass_rate=r.champion.pass_rate if r.champion else None,
             champion_changed=r.champion_changed, suite_changed=r.suite_changed,
             identity_changes=tuple(f"{c.model}: {c.before} → {c.after}"
-                                   for c in r.identity_changes)) for r in runs]
+                                   for c in r.identity_changes),
+            purpose=r.purpose) for r in runs]
 
     def model_trend(self, task: str, model: str) -> ModelTrend:
         """One model's figures over the runs of a task.
