@@ -24,7 +24,8 @@ import pytest
 from champion import Candidate, RunConfig, run_suite
 from champion.errors import InputError
 from champion.records import ModelRun, Trial
-from champion.report import run_to_json
+from champion.report import render_markdown, run_to_json
+from champion.report.html import render_html
 from champion.runner import (
     Executor,
     MemorySink,
@@ -234,6 +235,8 @@ def test_any_executor_runs_through_the_session_and_contention_is_warned(suite: P
     assert len(warnings) == 1 and warnings[0].startswith("long: latency spread")
     [long_model] = [m for m in result.models if m.model == "long"]
     assert any("latency spread" in note for note in long_model.notes)
+    assert "- **Warning:** long: latency spread" in render_markdown(result)
+    assert "<strong>Warning.</strong> long: latency spread" in render_html(result)
     assert run_to_json(result)["lane_policy"] == "endpoint"
     # Two endpoints of one host share a lane under the default policy.
     one_host = TimedExecutor()

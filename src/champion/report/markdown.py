@@ -175,6 +175,8 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         f"- **Champion:** {md_cell(result.champion or 'none')}",
         f"- **Runner-up:** {md_cell(result.runner_up or 'none')}",
         *([f"- **Tie:** {md_cell(comparison_sentence(tie, lines, _ms), 400)}."] if tie else []),
+        *[f"- **Warning:** {md_cell(warning, 600)}"
+          for warning in (result.config or {}).get("warnings") or ()],
         "",
         "## Top results",
         "",
