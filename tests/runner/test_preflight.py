@@ -148,6 +148,10 @@ def test_a_missing_llama_cpp_package_is_named_and_nothing_is_stored(
     assert "Traceback" not in done.stderr
     with Store(db) as store:
         assert store.run_ids() == []
+    listed = run_cli("models", "-m", "builtin", "--format", "json", env={"PYTHONPATH": path})
+    assert listed.returncode == 0, listed.stderr
+    # Nothing can run them: their capabilities are unknown, not "completion".
+    assert {m["capabilities"] is None for m in json.loads(listed.stdout)["models"]} == {True}
 
 
 def test_a_model_the_server_does_not_know_is_excluded_at_its_warm_up(

@@ -74,6 +74,10 @@ async def _ollama_capabilities(candidates: Sequence[Candidate]) -> list[Capabili
 
 
 async def _embedded_capabilities(candidates: Sequence[Candidate]) -> list[Capabilities]:
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:  # nothing can run them: unknown
+        return [None for _ in candidates]
     return [("completion", "vision") if c.options.get("clip_model_path") else ("completion",)
             for c in candidates]
 
