@@ -75,9 +75,14 @@ cases:
 
 @pytest.mark.parametrize(("rule", "expected", "actual", "ok"), [
     ("exact", "a", "a", True), ("exact", 3, 3.0, True), ("exact", "a", "A", False),
-    ("ci", "Hello", " hello ", True), ({"numeric": 1}, 10, "10.9", True),
+    ("ci", "Hello", " hello ", True), ({"numeric": 1}, 10, 10.9, True),
     ({"numeric": 1}, 10, "x", False), ("contains", "bc", "ABCD", True),
     ("exact", "a", None, False), ("exact", None, None, True),
+    # Wrong-typed answers are wrong, even when they print or convert alike.
+    ({"numeric": 1}, 10, "10.9", False), ({"numeric": 0}, 1, True, False),
+    ("exact", 1, True, False), ("exact", 0, False, False), ("ci", "48000", 48000, False),
+    ("exact", {"a": 1}, {"a": True}, False), ("exact", [1, 2], [1, 2], True),
+    ("contains", "", "anything", False),
 ])
 def test_compare_field(rule: Any, expected: Any, actual: Any, ok: bool) -> None:
     assert compare_field(rule, expected, actual) is ok
