@@ -10,7 +10,7 @@ import pytest
 
 from champion import load_suite
 from champion.scoring import Scorer, compare_field
-from champion.suite.model import Case
+from champion.suite.model import Case, Suite
 
 Write = Callable[[str, str], Path]
 
@@ -120,3 +120,43 @@ def explodes(output, case):
                                       "cases: [{id: a, expected: Hi}]\n")
     verdict = broken.score("Hi", cases["a"])
     assert not verdict.correct and verdict.reason == "check raised RuntimeError: boom"
+
+
+def _built(data: dict[str, Any]) -> tuple[Scorer, Case]:
+    """A suite built in code, past the loader's rules (as a stored or hand-made suite may be)."""
+    suite = Suite.model_validate({"task": "t", "prompt": {"user": "x"}, **data})
+    return Scorer(suite), suite.cases[0]
+
+
+def test_a_field_missing_from_the_answer_is_never_equal_to_a_missing_expectation() -> None:
+    """A misspelled field name in check.fields does not make every JSON answer correct."""
+    scorer, case = _built({
+        "output": {"kind": "json"},
+        "check": {"type": "json_fields", "fields": {"emial": "ci"}},
+        "cases": [{"id": "a", "expected": {"email": "anna.berg@example.com"}}]})
+    verdict = scorer.score('{"email": "john@example.com"}', case)
+    assert not verdict.correct
+    assert verdict.fields == {"email": False, "emial": False}
+    assert not scorer.score("{}", case).correct
+    assert scorer.score('{"email": "Anna.Berg@example.com", "emial": 1}', case).correct is False
+
+
+def test_every_expected_field_is_compared_not_only_those_named() -> None:
+    scorer, case = _built({
+        "output": {"kind": "json"},
+        "check": {"type": "json_fields", "fields": {"name": "ci"}, "ignore": ["notes"]},
+        "cases": [{"id": "a", "expected": {"name": "Acme", "amount": 1200, "notes": "x"}}]})
+    assert scorer.score('{"name": "ACME", "amount": 1200}', case).correct
+    wrong = scorer.score('{"name": "ACME", "amount": 1300, "notes": "x"}', case)
+    assert not wrong.correct and wrong.reason == "wrong fields: amount"
+    assert wrong.fields == {"name": True, "amount": False}
+    assert not scorer.score('{"name": "ACME"}', case).correct
+
+
+def test_exact_compares_json_values_with_their_types() -> None:
+    scorer, case = _built({
+        "output": {"kind": "json"},
+        "cases": [{"id": "a", "expected": {"approved": True, "count": 1}}]})
+    assert scorer.score('{"count": 1.0, "approved": true}', case).correct
+    assert not scorer.score('{"approved": 1, "count": 1}', case).correct
+    assert not scorer.score('{"approved": true, "count": "1"}', case).correct

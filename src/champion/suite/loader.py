@@ -25,7 +25,7 @@ from champion.suite.source import (
 )
 from champion.suite.template import Template, TemplateSyntaxError
 
-__all__ = ["load_suite"]
+__all__ = ["load_suite", "validate_suite"]
 
 
 def load_suite(path: str | Path, prompt_file: str | Path | None = None) -> Suite:
@@ -73,6 +73,15 @@ def _load(file: Path, prompt_file: str | Path | None) -> Suite:
         raise document.error(at, introduced(about, message)) from None
     _check_semantics(suite, document)
     return _with_images(suite, document, file.parent)
+
+
+def validate_suite(suite: Suite) -> None:
+    """Check a suite built in code by the rules :func:`load_suite` applies to files.
+
+    Raises:
+        SuiteError: naming the suite's source (or ``<suite>``) and the problem.
+    """
+    _check_semantics(suite, SourceDocument(suite.source or "<suite>", None, {}))
 
 
 def _read_prompt_file(path: Path) -> Any:

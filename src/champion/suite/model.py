@@ -20,7 +20,7 @@ from pydantic import (
 
 from champion.suite.document import did_you_mean, shown
 from champion.suite.images import CaseImage
-from champion.suite.problems import introduced, plain_error, problem_at
+from champion.suite.problems import plain_error, problem_at
 from champion.suite.template import Template
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ class CheckSpec(_Frozen):
             if error["type"] == "extra_forbidden":
                 message = f"unknown key {shown(at[-1])} for check type {name}" + (
                     did_you_mean(at[-1], accepted) if accepted else " (it takes no options)")
-            raise problem_at(at, introduced(about, message), in_parent=about != at) from None
+            raise problem_at(at, message, in_parent=about != at) from None
         return {"type": name, "options": options}
 
     @model_serializer(mode="plain")

@@ -35,7 +35,7 @@ class JsonFieldsOptions(CheckOptions):
         for name, rule in value.items():
             problem = _rule_problem(rule)
             if problem is not None:
-                raise problem_at((name,), f"field {shown(name)}: {problem}")
+                raise problem_at((name,), problem)
         return value
 
     @field_validator("ignore", mode="before")
@@ -190,7 +190,8 @@ def _no_lone_near_misses(suite: Suite, expected: list[dict[str, Any]],
         for name in gold:
             if counts[name] == len(expected):
                 continue
-            others = [other for other in counts if other not in gold]
+            others = [other for other in counts
+                      if other not in gold and counts[other] >= counts[name]]
             hint = did_you_mean(name, others)
             if hint:
                 raise source.error(("cases", index, "expected", name),
@@ -223,8 +224,9 @@ class JsonSchemaCheck(CheckKind[JsonSchemaOptions]):
             raise source.error(where, problem)
         empty: Any = {} if suite.output.kind == "json" else ""
         if compile_schema(schema).is_valid(empty):
-            raise source.error(where, f"the schema accepts the empty answer {shown(empty)}, so"
-                               " any answer would pass; name required properties")
+            raise source.error(where, f"the schema accepts an empty answer {shown(empty)}, so a"
+                               " model that answers nothing would pass; list required"
+                               " properties")
 
     def build(self, suite: Suite, options: JsonSchemaOptions) -> CaseCheck:
         schema = options.json_schema or suite.output.json_schema or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from champion.scoring.kind import OutputKind, Parser
@@ -78,7 +79,8 @@ class TextOutput(OutputKind):
     def gold_problem(self, output: OutputSpec, expected: Any) -> str | None:
         text = gold_text(expected)
         if text is None:
-            return (f"expected {shown(expected)} is not text; a text answer is compared with"
+            written = json.dumps(expected) if isinstance(expected, bool) else shown(expected)
+            return (f"expected {written} is not text; a text answer is compared with"
                     " text (quote it)")
         if not text.strip():
             return "expected is empty text, which would accept an empty answer"
