@@ -78,6 +78,7 @@ class OutputSpec(_Frozen):
     @field_validator("kind", mode="before")
     @classmethod
     def _registered_kind(cls, value: Any) -> Any:
+        # Imported here: the registry's built-in kinds import this module.
         from champion.scoring.registry import UnknownKind, output_kind
 
         try:
@@ -110,7 +111,7 @@ class CheckSpec(_Frozen):
     def _typed_options(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        from champion.scoring.registry import UnknownKind, check_kind
+        from champion.scoring.registry import UnknownKind, check_kind  # see _registered_kind
 
         if "type" not in data:
             raise problem_at((), "missing type (a check type such as exact or json_fields)")
