@@ -15,6 +15,7 @@ from pathlib import Path
 
 from champion.errors import CandidateError, SuiteError
 from champion.providers.candidate import load_models_file, public_url
+from champion.scoring import Scorer
 from champion.suite import Suite, load_suite
 
 __all__ = ["Outcome", "try_models_file", "try_suite_file"]
@@ -66,14 +67,25 @@ def try_models_file(path: Path) -> Outcome:
     return Outcome(True)
 
 
+#: Answers every accepted suite must score without raising.
+_ODD_ANSWERS = ("", "{}", "[]", "null", '{"answer": true}', "\x00\ud800", "{" * 2000,
+                '{"n": ' + "9" * 5000 + "}")
+
+
 def _check_usable_suite(suite: Suite) -> None:
-    """An accepted suite renders every prompt and is plain, finite, encodable data."""
+    """An accepted suite renders every prompt, is plain, finite, encodable data, and
+    scores any answer (its python check's module aside, which a fuzzed file cannot have)."""
     _check_plain(suite.model_dump(mode="json", by_alias=True))
     system, user = suite.prompt.templates()
     for case in suite.cases:
         user.render(case.vars).encode("utf-8")
         if system is not None:
             system.render(case.vars).encode("utf-8")
+    if suite.check_spec.type != "python":
+        scorer = Scorer(suite)
+        for case in suite.cases:
+            for answer in _ODD_ANSWERS:
+                scorer.score(answer, case)
 
 
 def _check_plain(data: object) -> None:

@@ -182,6 +182,17 @@ def _template(draw: st.DrawFn, names: list[str]) -> str:
     return "".join(parts)
 
 
+#: A gold text an answer can be compared with: not blank.
+_gold_text = safe_text.filter(lambda text: bool(text.strip())) | st.integers(-999, 999)
+
+
+def _gold_field(rule: Any) -> st.SearchStrategy[Any]:
+    """A gold value a json_fields rule can compare with."""
+    if isinstance(rule, dict):
+        return st.integers(-(2**31), 2**31) | _finite
+    return _gold_text if rule == "contains" else safe_text
+
+
 @st.composite
 def valid_suites(draw: st.DrawFn) -> dict[str, Any]:
     """A suite document that loads."""
@@ -218,7 +229,7 @@ def valid_suites(draw: st.DrawFn) -> dict[str, Any]:
     else:
         check = {"type": draw(st.sampled_from(["json_fields", "json_schema", "exact"]))}
         if check["type"] == "json_schema":
-            output["schema"] = {"type": "object",
+            output["schema"] = {"type": "object", "required": ["answer"],
                                 "properties": {"answer": {"type": "string"}}}
     if draw(st.booleans()):
         output["constrain"] = draw(st.booleans())
@@ -238,9 +249,13 @@ def valid_suites(draw: st.DrawFn) -> dict[str, Any]:
         if kind == "label":
             case["expected"] = draw(st.sampled_from(labels))
         elif check["type"] == "regex":
-            case["expected"] = re.escape(draw(safe_text))
+            case["expected"] = re.escape(draw(safe_text.filter(bool)))
         elif check["type"] == "json_fields":
-            case["expected"] = {field: draw(safe_text) for field in fields}
+            case["expected"] = {field: draw(_gold_field(rule))
+                                for field, rule in check["fields"].items()}
+        elif check["type"] in ("exact", "contains"):
+            case["expected"] = draw(st.dictionaries(safe_text, plain_values, max_size=3)
+                                    if kind == "json" else _gold_text)
         else:
             case["expected"] = draw(plain_values)
         for key in ("difficulty", "why", "type"):

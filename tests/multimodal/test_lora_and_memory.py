@@ -189,7 +189,7 @@ def test_projector_sends_images_through_the_chat_handler(
             images: [red.png]
             expected: "png 4x3 #ff0000"
           - id: TEXT
-            expected: ""
+            expected: "no image"
         """)
     result = run_suite(load_suite(suite), [smollm2(
         "seeing", clip_model_path=str(projector), chat_handler="SeeingChatHandler")],

@@ -10,7 +10,7 @@ import pytest
 
 from champion import load_suite
 from champion.scoring import Scorer, compare_field
-from champion.suite.model import Case
+from champion.suite.model import Case, Suite
 
 Write = Callable[[str, str], Path]
 
@@ -75,9 +75,14 @@ cases:
 
 @pytest.mark.parametrize(("rule", "expected", "actual", "ok"), [
     ("exact", "a", "a", True), ("exact", 3, 3.0, True), ("exact", "a", "A", False),
-    ("ci", "Hello", " hello ", True), ({"numeric": 1}, 10, "10.9", True),
+    ("ci", "Hello", " hello ", True), ({"numeric": 1}, 10, 10.9, True),
     ({"numeric": 1}, 10, "x", False), ("contains", "bc", "ABCD", True),
     ("exact", "a", None, False), ("exact", None, None, True),
+    # Wrong-typed answers are wrong, even when they print or convert alike.
+    ({"numeric": 1}, 10, "10.9", False), ({"numeric": 0}, 1, True, False),
+    ("exact", 1, True, False), ("exact", 0, False, False), ("ci", "48000", 48000, False),
+    ("exact", {"a": 1}, {"a": True}, False), ("exact", [1, 2], [1, 2], True),
+    ("contains", "", "anything", False),
 ])
 def test_compare_field(rule: Any, expected: Any, actual: Any, ok: bool) -> None:
     assert compare_field(rule, expected, actual) is ok
@@ -115,3 +120,43 @@ def explodes(output, case):
                                       "cases: [{id: a, expected: Hi}]\n")
     verdict = broken.score("Hi", cases["a"])
     assert not verdict.correct and verdict.reason == "check raised RuntimeError: boom"
+
+
+def _built(data: dict[str, Any]) -> tuple[Scorer, Case]:
+    """A suite built in code, past the loader's rules (as a stored or hand-made suite may be)."""
+    suite = Suite.model_validate({"task": "t", "prompt": {"user": "x"}, **data})
+    return Scorer(suite), suite.cases[0]
+
+
+def test_a_field_missing_from_the_answer_is_never_equal_to_a_missing_expectation() -> None:
+    """A misspelled field name in check.fields does not make every JSON answer correct."""
+    scorer, case = _built({
+        "output": {"kind": "json"},
+        "check": {"type": "json_fields", "fields": {"emial": "ci"}},
+        "cases": [{"id": "a", "expected": {"email": "anna.berg@example.com"}}]})
+    verdict = scorer.score('{"email": "john@example.com"}', case)
+    assert not verdict.correct
+    assert verdict.fields == {"email": False, "emial": False}
+    assert not scorer.score("{}", case).correct
+    assert scorer.score('{"email": "Anna.Berg@example.com", "emial": 1}', case).correct is False
+
+
+def test_every_expected_field_is_compared_not_only_those_named() -> None:
+    scorer, case = _built({
+        "output": {"kind": "json"},
+        "check": {"type": "json_fields", "fields": {"name": "ci"}, "ignore": ["notes"]},
+        "cases": [{"id": "a", "expected": {"name": "Acme", "amount": 1200, "notes": "x"}}]})
+    assert scorer.score('{"name": "ACME", "amount": 1200}', case).correct
+    wrong = scorer.score('{"name": "ACME", "amount": 1300, "notes": "x"}', case)
+    assert not wrong.correct and wrong.reason == "wrong fields: amount"
+    assert wrong.fields == {"name": True, "amount": False}
+    assert not scorer.score('{"name": "ACME"}', case).correct
+
+
+def test_exact_compares_json_values_with_their_types() -> None:
+    scorer, case = _built({
+        "output": {"kind": "json"},
+        "cases": [{"id": "a", "expected": {"approved": True, "count": 1}}]})
+    assert scorer.score('{"count": 1.0, "approved": true}', case).correct
+    assert not scorer.score('{"approved": 1, "count": 1}', case).correct
+    assert not scorer.score('{"approved": true, "count": "1"}', case).correct

@@ -78,3 +78,14 @@ def test_json_skips_broken_braces_and_non_objects() -> None:
     result = JsonParser().parse('Here {not json} and [1, 2] then {"a": 1}')
     assert result.value == {"a": 1}
     assert not JsonParser().parse("[1, 2, 3]").ok
+
+
+def test_json_parser_survives_answers_python_cannot_decode() -> None:
+    """An integer past Python's digit limit and nesting past the recursion limit are
+    not JSON the parser can use: the answer is unparseable, never a crash."""
+    huge = '{"order_number": ' + "7" * 5000 + "}"
+    assert not JsonParser().parse(huge).ok
+    assert JsonParser().parse(huge + ' then {"order_number": 7}').value == {"order_number": 7}
+    deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    result = JsonParser().parse(deep)
+    assert not result.ok and result.error == "JSON nested too deeply"

@@ -17,11 +17,11 @@ import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from champion.providers.candidate import Candidate, public_url
 from champion.registry.breaker import BreakerConfig, CircuitBreaker
-from champion.scoring.parsers import JsonParser, LabelParser, Parsed, TextParser
+from champion.scoring.outputs import OutputFormat
 from champion.suite.model import Suite
 
 if TYPE_CHECKING:
@@ -30,36 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["ModelSlot", "OutputFormat", "Route", "env_prefix", "override_candidate"]
 
 Role = Literal["champion", "runner-up"]
-
-
-class OutputFormat:
-    """The task's own output parser and output schema: format only, never the gold answer."""
-
-    __slots__ = ("_parser", "_schema")
-
-    def __init__(self, suite: Suite) -> None:
-        output = suite.output
-        parsers: dict[str, Any] = {
-            "label": lambda: LabelParser(output.labels),
-            "json": JsonParser,
-            "text": TextParser,
-        }
-        self._parser: LabelParser | JsonParser | TextParser = parsers[output.kind]()
-        self._schema: Any = None
-        if output.json_schema:
-            import jsonschema
-
-            self._schema = jsonschema.validators.validator_for(output.json_schema)(
-                output.json_schema)
-
-    def parse(self, text: str) -> Parsed:
-        """The parsed value, or ``ok=False`` with why the text is not in the task's format."""
-        parsed = self._parser.parse(text)
-        if parsed.ok and self._schema is not None:
-            error = next(iter(self._schema.iter_errors(parsed.value)), None)
-            if error is not None:
-                return Parsed(parsed.value, False, f"schema: {error.message}")
-        return parsed
 
 
 class ModelSlot:

@@ -1,7 +1,59 @@
-"""Scoring: output parsers and checks. Knows nothing of providers."""
+"""Scoring: output formats and checks, in a registry open to other packages.
 
-from champion.scoring.checks import Scorer, Verdict, compare_field
+Knows nothing of providers. See ``docs/checks.md`` for every check kind and
+how to add one.
+"""
+
+from champion.scoring.checks import Scorer, Verdict
+from champion.scoring.kind import (
+    Answer,
+    CaseCheck,
+    CheckKind,
+    CheckOptions,
+    CheckResult,
+    OutputKind,
+    Parser,
+)
+from champion.scoring.outputs import OutputFormat
 from champion.scoring.parsers import JsonParser, LabelParser, Parsed, TextParser
+from champion.scoring.registry import (
+    UnknownKind,
+    check_kind,
+    check_kind_names,
+    output_kind,
+    output_kind_names,
+    register_check,
+    register_output,
+    unregister_check,
+    unregister_output,
+)
+from champion.scoring.values import FieldRule, compare_field, json_equal
 
-__all__ = ["JsonParser", "LabelParser", "Parsed", "Scorer", "TextParser", "Verdict",
-           "compare_field"]
+__all__ = [
+    "Answer",
+    "CaseCheck",
+    "CheckKind",
+    "CheckOptions",
+    "CheckResult",
+    "FieldRule",
+    "JsonParser",
+    "LabelParser",
+    "OutputFormat",
+    "OutputKind",
+    "Parsed",
+    "Parser",
+    "Scorer",
+    "TextParser",
+    "UnknownKind",
+    "Verdict",
+    "check_kind",
+    "check_kind_names",
+    "compare_field",
+    "json_equal",
+    "output_kind",
+    "output_kind_names",
+    "register_check",
+    "register_output",
+    "unregister_check",
+    "unregister_output",
+]

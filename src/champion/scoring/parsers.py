@@ -54,7 +54,9 @@ class JsonParser:
         while start != -1:
             try:
                 value, _end = _DECODER.raw_decode(text, start)
-            except json.JSONDecodeError:
+            except RecursionError:
+                return Parsed(None, False, "JSON nested too deeply")
+            except ValueError:  # not JSON here, or an integer too long to convert
                 start = text.find("{", start + 1)
                 continue
             if isinstance(value, dict):

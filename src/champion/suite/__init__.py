@@ -1,6 +1,6 @@
 """Suites: load and validate task files, render prompts."""
 
-from champion.suite.loader import load_suite
+from champion.suite.loader import load_suite, validate_suite
 from champion.suite.model import Case, CheckSpec, OutputSpec, Params, PromptSpec, Suite
 from champion.suite.template import Template
 
@@ -13,4 +13,5 @@ __all__ = [
     "Suite",
     "Template",
     "load_suite",
+    "validate_suite",
 ]

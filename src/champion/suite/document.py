@@ -7,9 +7,12 @@ Reading is bounded by the limits below (see :mod:`champion.suite.source`).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from champion.errors import SuiteError
 
 __all__ = [
     "LONG_INTEGER",
@@ -25,7 +28,9 @@ __all__ = [
     "LongInteger",
     "SourceDocument",
     "clean_message",
+    "closest",
     "describe_path",
+    "did_you_mean",
     "lazy_line_map",
     "shown",
 ]
@@ -90,6 +95,10 @@ class SourceDocument:
         """The same file seen as ``data``; ``origin`` maps its key paths back to the file's."""
         return SourceDocument(self.path, data, self._locate, origin)
 
+    def error(self, key_path: KeyPath, message: str) -> SuiteError:
+        """A :class:`SuiteError` naming this file and the line of ``key_path``."""
+        return SuiteError(self.path, message, self.line_of(key_path))
+
 
 def _deepest(lines: LineMap, key_path: KeyPath) -> int | None:
     for end in range(len(key_path), -1, -1):
@@ -134,6 +143,25 @@ def describe_path(key_path: Iterable[object]) -> str:
         parts.append(text if text is not None and _PLAIN_KEY.fullmatch(text)
                      else shown(part, 40))
     return ".".join(parts)
+
+
+def closest(word: object, choices: Iterable[object]) -> str | None:
+    """The choice spelled most like ``word`` (a near miss), or None."""
+    if not isinstance(word, str) or len(word) > 100:
+        return None
+    texts = [choice for choice in choices
+             if isinstance(choice, str) and len(choice) <= 100 and choice != word]
+    close = difflib.get_close_matches(word, texts, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    folded = {text.casefold(): text for text in texts}
+    return folded.get(word.casefold())
+
+
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word``, or ``""``."""
+    close = closest(word, choices)
+    return "" if close is None else f"; did you mean {shown(close)}?"
 
 
 def clean_message(text: str, limit: int = 500) -> str:

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from champion.errors import SuiteError
+from champion.scoring.outputs import schema_problem
+from champion.scoring.registry import check_kind, output_kind
 from champion.suite.cookbook import from_cookbook, is_cookbook
 from champion.suite.images import ImageError, load_image
-from champion.suite.model import CHECK_TYPES, Suite
+from champion.suite.model import Suite
+from champion.suite.problems import introduced, plain_error
 from champion.suite.source import (
     DocumentError,
     SourceDocument,
     clean_message,
-    describe_path,
     missing_file,
     read_document,
     read_text,
@@ -24,7 +25,7 @@ from champion.suite.source import (
 )
 from champion.suite.template import Template, TemplateSyntaxError
 
-__all__ = ["load_suite"]
+__all__ = ["load_suite", "validate_suite"]
 
 
 def load_suite(path: str | Path, prompt_file: str | Path | None = None) -> Suite:
@@ -68,13 +69,19 @@ def _load(file: Path, prompt_file: str | Path | None) -> Suite:
     try:
         suite = Suite.model_validate({**data, "source": str(file)})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(part for part in error["loc"] if isinstance(part, str | int))
-        message = error["msg"].removeprefix("Value error, ")
-        where = f"{describe_path(loc)}: " if loc else ""
-        raise SuiteError(str(file), where + message, document.line_of(loc)) from None
+        at, about, message = plain_error(exc.errors()[0], Suite)
+        raise document.error(at, introduced(about, message)) from None
     _check_semantics(suite, document)
     return _with_images(suite, document, file.parent)
+
+
+def validate_suite(suite: Suite) -> None:
+    """Check a suite built in code by the rules :func:`load_suite` applies to files.
+
+    Raises:
+        SuiteError: naming the suite's source (or ``<suite>``) and the problem.
+    """
+    _check_semantics(suite, SourceDocument(suite.source or "<suite>", None, {}))
 
 
 def _read_prompt_file(path: Path) -> Any:
@@ -103,12 +110,6 @@ def _check_shape(document: SourceDocument) -> None:
     if not cases:
         raise SuiteError(path, "no cases: a suite needs at least one case",
                          document.line_of(("cases",)))
-    check = data.get("check")
-    if isinstance(check, dict) and check.get("type") not in CHECK_TYPES:
-        raise SuiteError(
-            path, f"unknown check type {shown(check.get('type'))}; expected one of "
-            + ", ".join(CHECK_TYPES), document.line_of(("check", "type")),
-        )
 
 
 def _check_semantics(suite: Suite, document: SourceDocument) -> None:
@@ -136,45 +137,25 @@ def _check_semantics(suite: Suite, document: SourceDocument) -> None:
                     path, f"case {shown(case.id)}: placeholder {{{missing[0]}}} in prompt.{key}"
                     " has no var in this case", document.line_of(("cases", index)),
                 )
+    _check_output_and_check(suite, document)
+
+
+def _check_output_and_check(suite: Suite, document: SourceDocument) -> None:
+    """The output kind's and the check kind's own rules; gold answers where needed."""
     output, check = suite.output, suite.check_spec
-    if output.kind == "label":
-        if not output.labels:
-            raise SuiteError(path, "output.kind label needs output.labels",
-                             document.line_of(("output",)))
-        allowed = {label.lower() for label in output.labels}
+    if output.json_schema is not None:
+        problem = schema_problem(output.json_schema)
+        if problem is not None:
+            raise document.error(("output", "schema"), problem)
+    output_kind(output.kind).validate(output, document)
+    kind = check_kind(check.type)
+    if kind.needs_expected:
         for index, case in enumerate(suite.cases):
-            if check.type == "label" and str(case.expected).lower() not in allowed:
-                raise SuiteError(
-                    path, f"case {shown(case.id)}: expected {shown(case.expected)} is not"
-                    " among labels " + ", ".join(output.labels),
-                    document.line_of(("cases", index, "expected")),
-                )
-    if check.type == "label" and output.kind != "label":
-        raise SuiteError(path, "check type label needs output.kind: label",
-                         document.line_of(("check", "type")))
-    if check.type == "json_fields":
-        for index, case in enumerate(suite.cases):
-            if not isinstance(case.expected, dict):
-                raise SuiteError(path, f"case {shown(case.id)}: json_fields needs expected to be"
-                                 " an object", document.line_of(("cases", index, "expected")))
-    if check.type == "regex":
-        for index, case in enumerate(suite.cases):
-            try:
-                re.compile(str(case.expected))
-            except (re.error, OverflowError, RecursionError) as exc:
-                reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-                raise SuiteError(path, f"case {shown(case.id)}: bad regex: {reason}",
-                                 document.line_of(("cases", index, "expected"))) from None
-    if check.type == "python" and (not check.function or ":" not in check.function):
-        raise SuiteError(path, "check type python needs function: 'module:function'",
-                         document.line_of(("check",)))
-    if check.type == "json_schema" and not (check.json_schema or output.json_schema):
-        raise SuiteError(path, "check type json_schema needs a schema (check.schema or"
-                         " output.schema)", document.line_of(("check",)))
-    for schema, key_path in ((output.json_schema, ("output", "schema")),
-                             (check.json_schema, ("check", "schema"))):
-        if schema is not None:
-            _check_schema(schema, path, document.line_of(key_path))
+            if case.expected is None:
+                raise document.error(("cases", index),
+                                     f"case {shown(case.id)} has no expected answer, and check"
+                                     f" type {check.type} compares every answer with it")
+    kind.validate(suite, check.options, document)
 
 
 def _with_images(suite: Suite, document: SourceDocument, base: Path) -> Suite:
@@ -193,21 +174,3 @@ def _with_images(suite: Suite, document: SourceDocument, base: Path) -> Suite:
                                  ) from None
         cases.append(case.model_copy(update={"images": tuple(loaded)}) if loaded else case)
     return suite.model_copy(update={"cases": tuple(cases)})
-
-
-def _check_schema(schema: dict[str, Any], path: str, line: int | None) -> None:
-    import jsonschema
-
-    dialect = schema.get("$schema")
-    if dialect is not None and not isinstance(dialect, str):
-        raise SuiteError(path, "invalid JSON Schema: $schema must be a URI", line)
-    try:
-        validator = jsonschema.validators.validator_for(
-            schema, default=jsonschema.Draft202012Validator)
-        validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise SuiteError(path, f"invalid JSON Schema: {exc.message}", line) from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # The schema checker does not guard everything it compiles (patterns,
-        # for one); what it cannot check is not a usable schema.
-        raise SuiteError(path, f"invalid JSON Schema: {exc}", line) from None

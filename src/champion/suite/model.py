@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializationInfo,
+    SerializeAsAny,
     SerializerFunctionWrapHandler,
+    ValidationError,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
+from champion.suite.document import did_you_mean, shown
 from champion.suite.images import CaseImage
+from champion.suite.problems import plain_error, problem_at
 from champion.suite.template import Template
 
+if TYPE_CHECKING:
+    from champion.scoring.registry import UnknownKind
+
 __all__ = [
-    "CHECK_TYPES",
+    "LEGACY_CHECK_KEYS",
     "Case",
     "CheckSpec",
-    "FieldRule",
     "OutputSpec",
     "Params",
     "PromptSpec",
@@ -30,12 +38,13 @@ __all__ = [
 ]
 
 TASK_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-CHECK_TYPES = ("label", "exact", "contains", "regex", "json_fields", "json_schema", "python")
-FIELD_MODES = ("exact", "ci", "contains")
 
-#: How one field of a ``json_fields`` check is compared:
-#: ``"exact"``, ``"ci"``, ``"contains"`` or ``{"numeric": tolerance}``.
-FieldRule = str | dict[str, float]
+#: The keys every check dumped before options were typed per check kind, with
+#: their defaults. A check dumps them still, so a suite dumps (and fingerprints)
+#: exactly as before, and a stored suite that holds them at these values loads.
+LEGACY_CHECK_KEYS: dict[str, Any] = {"fields": {}, "function": None, "ignore_case": False,
+                                     "schema": None}
+_LEGACY_NAMES = {**LEGACY_CHECK_KEYS, "json_schema": None}
 
 
 class _Frozen(BaseModel):
@@ -55,12 +64,28 @@ class PromptSpec(_Frozen):
 
 
 class OutputSpec(_Frozen):
-    """What the model is asked to produce and how it is parsed."""
+    """What the model is asked to produce and how it is parsed.
 
-    kind: Literal["label", "json", "text"] = "text"
+    ``kind`` names a registered output kind: ``label``, ``json``, ``text``
+    or one a package adds (see :mod:`champion.scoring.registry`).
+    """
+
+    kind: str = "text"
     labels: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     constrain: bool = False
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _registered_kind(cls, value: Any) -> Any:
+        # Imported here: the registry's built-in kinds import this module.
+        from champion.scoring.registry import UnknownKind, output_kind
+
+        try:
+            output_kind(value)
+        except UnknownKind as exc:
+            raise problem_at((), _unknown(exc)) from None
+        return value
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -71,23 +96,66 @@ class OutputSpec(_Frozen):
 
 
 class CheckSpec(_Frozen):
-    """How a parsed output is compared with the gold answer."""
+    """How a parsed output is compared with the gold answer.
+
+    ``type`` names a registered check kind; ``options`` are that kind's own
+    options model. In a suite file both sit flat in one mapping
+    (``check: {type: json_fields, fields: {...}}``), and a check dumps so.
+    """
 
     type: str
-    fields: dict[str, FieldRule] = {}
-    function: str | None = None
-    ignore_case: bool = False
-    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    options: SerializeAsAny[BaseModel]
 
-    @field_validator("fields")
+    @model_validator(mode="before")
     @classmethod
-    def _known_field_modes(cls, value: dict[str, FieldRule]) -> dict[str, FieldRule]:
-        for name, rule in value.items():
-            if isinstance(rule, str) and rule not in FIELD_MODES:
-                raise ValueError(f"field {name!r}: unknown comparison {rule!r}")
-            if isinstance(rule, dict) and set(rule) != {"numeric"}:
-                raise ValueError(f"field {name!r}: expected {{numeric: tolerance}}")
-        return value
+    def _typed_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        from champion.scoring.registry import UnknownKind, check_kind  # see _registered_kind
+
+        if "type" not in data:
+            raise problem_at((), "missing type (a check type such as exact or json_fields)")
+        name = data["type"]
+        try:
+            kind = check_kind(name)
+        except UnknownKind as exc:
+            raise problem_at(("type",), _unknown(exc)) from None
+        given = data.get("options")
+        if isinstance(given, BaseModel):
+            if not isinstance(given, kind.Options):
+                raise problem_at(("options",), f"check type {name} takes"
+                                 f" {kind.Options.__name__}, not {type(given).__name__}")
+            return data
+        accepted = {key for field_name, field in kind.Options.model_fields.items()
+                    for key in (field_name, field.alias) if key}
+        flat = {key: value for key, value in data.items() if key != "type" and not (
+            key in _LEGACY_NAMES and key not in accepted and value == _LEGACY_NAMES[key])}
+        try:
+            options = kind.Options.model_validate(flat)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            at, about, message = plain_error(error, kind.Options)
+            if error["type"] == "extra_forbidden":
+                message = f"unknown key {shown(at[-1])} for check type {name}" + (
+                    did_you_mean(at[-1], accepted) if accepted else " (it takes no options)")
+            raise problem_at(at, message, in_parent=about != at) from None
+        return {"type": name, "options": options}
+
+    @model_serializer(mode="plain")
+    def _flat(self, info: SerializationInfo) -> dict[str, Any]:
+        legacy = {("json_schema" if key == "schema" and not info.by_alias else key): value
+                  for key, value in LEGACY_CHECK_KEYS.items()}
+        options = self.options.model_dump(mode=info.mode, by_alias=info.by_alias,
+                                          exclude_defaults=True)
+        return {"type": self.type, **legacy, **options}
+
+
+def _unknown(exc: UnknownKind) -> str:
+    """An unknown check type or output kind in plain words, with a did-you-mean."""
+    if exc.problem:
+        return f"{exc.what} {shown(exc.name)}: {exc.problem}"
+    return (f"unknown {exc.what} {shown(exc.name)}" + did_you_mean(exc.name, exc.known)
+            + " (known: " + ", ".join(exc.known) + ")")
 
 
 class QualifySpec(_Frozen):
@@ -181,8 +249,9 @@ class Suite(_Frozen):
         """The check, defaulted from the output kind when the file has none."""
         if self.check is not None:
             return self.check
-        default = {"label": "label", "json": "exact", "text": "exact"}[self.output.kind]
-        return CheckSpec(type=default)
+        from champion.scoring.registry import output_kind
+
+        return CheckSpec.model_validate({"type": output_kind(self.output.kind).default_check})
 
     @property
     def is_pass_fail(self) -> bool:

@@ -1,0 +1,31 @@
+"""The built-in output kinds and check kinds, registered on first use of the registry.
+
+Outputs: ``label``, ``json``, ``text``. Checks: ``label``, ``exact``,
+``contains``, ``regex`` (:mod:`.text`), ``json_fields``, ``json_schema``
+(:mod:`.json`) and ``python`` (:mod:`.python`).
+"""
+
+from champion.scoring.kinds.json import JsonFieldsCheck, JsonSchemaCheck
+from champion.scoring.kinds.outputs import JsonOutput, LabelOutput, TextOutput
+from champion.scoring.kinds.python import PythonCheck
+from champion.scoring.kinds.text import ContainsCheck, ExactCheck, LabelCheck, RegexCheck
+from champion.scoring.registry import register_check, register_output
+
+__all__ = [
+    "ContainsCheck",
+    "ExactCheck",
+    "JsonFieldsCheck",
+    "JsonOutput",
+    "JsonSchemaCheck",
+    "LabelCheck",
+    "LabelOutput",
+    "PythonCheck",
+    "RegexCheck",
+    "TextOutput",
+]
+
+for _output in (LabelOutput, JsonOutput, TextOutput):
+    register_output(_output)
+for _check in (LabelCheck, ExactCheck, ContainsCheck, RegexCheck, JsonFieldsCheck,
+               JsonSchemaCheck, PythonCheck):
+    register_check(_check)
