@@ -92,7 +92,7 @@ class Step(_Frozen):
     @classmethod
     def _share(cls, value: float) -> float:
         if not 0 < value <= 1:
-            raise ValueError(f"share {value!r} must be in (0, 1]: the share of items that"
+            raise ValueError(f"share {value:g} must be in (0, 1]: the share of items that"
                              " reach the step")
         return value
 
