@@ -65,8 +65,9 @@ def print_workflow_registry(workflow: str, stage: str | None, fmt: str,
         console.print(_table(row))
         total = projected_ms(row.plan, row.items)
         if total is not None:
-            console.print(f"projected: {duration(total)} for {row.items} items,"
-                          f" {row.plan.get('loads')} loads, peak memory"
+            loads = row.plan.get("loads")
+            console.print(f"projected: {duration(total)} for {row.items} items, {loads}"
+                          f" load{'' if loads == 1 else 's'}, peak memory"
                           f" {row.plan.get('peak_memory_mb') or 0:.0f} MB")
 
 
