@@ -26,6 +26,7 @@ from champion.errors import (
     RateLimited,
     StoreError,
     SuiteError,
+    WorkflowError,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ __all__ = [
     "StoreError",
     "Suite",
     "SuiteError",
+    "WorkflowError",
     "arun_suite",
     "arun_suites",
     "load_suite",

@@ -243,3 +243,19 @@ def test_the_solver_finds_the_least_projected_time_that_fits(seed: int) -> None:
                     [problem.latency[t][m] for t, m in enumerate(solution.models)],
                     solution.resident, problem.cold_start_ms, problem.memory_mb)
     assert found.total_ms(problem.items) == pytest.approx(expected, abs=1e-3)
+
+
+def test_only_solving_imports_the_solver() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, champion, champion.workflow as w, champion.cli.plan, "
+            "champion.workflow.plan, champion.workflow.promotion, champion.web.workflows\n"
+            "for name in w.__all__: getattr(w, name)\n"
+            "assert 'highspy' not in sys.modules, 'imported early'\n"
+            "from champion.workflow.solver import solver_version\n"
+            "print(solver_version())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("HiGHS ")

@@ -16,17 +16,34 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from champion.workflow.items import Item, load_items
     from champion.workflow.loader import load_workflow
     from champion.workflow.model import Budget, Step, Workflow
+    from champion.workflow.plan import Plan, plan_workflow
+    from champion.workflow.promotion import WorkflowRegistry
+    from champion.workflow.render import plan_json
+    from champion.workflow.verification import Verification
+    from champion.workflow.verify import averify_plan, verify_plan
 
 _LAZY = {
     "Budget": "champion.workflow.model",
+    "Item": "champion.workflow.items",
+    "Plan": "champion.workflow.plan",
     "Step": "champion.workflow.model",
+    "Verification": "champion.workflow.verification",
     "Workflow": "champion.workflow.model",
+    "WorkflowRegistry": "champion.workflow.promotion",
+    "averify_plan": "champion.workflow.verify",
+    "load_items": "champion.workflow.items",
     "load_workflow": "champion.workflow.loader",
+    "plan_json": "champion.workflow.render",
+    "plan_workflow": "champion.workflow.plan",
+    "verify_plan": "champion.workflow.verify",
 }
 
-__all__ = ["Budget", "Step", "Workflow", "load_workflow"]
+__all__ = ["Budget", "Item", "Plan", "Step", "Verification", "Workflow", "WorkflowRegistry",
+           "averify_plan", "load_items", "load_workflow", "plan_json", "plan_workflow",
+           "verify_plan"]
 
 
 def __getattr__(name: str) -> Any:
