@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from champion.cli.options import db_option
 from champion.registry.entries import STAGES
@@ -18,7 +18,7 @@ from champion.report.escape import terminal_text
 from champion.store import Store
 from champion.workflow.explain import duration
 
-__all__ = ["plan", "wide_console"]
+__all__ = ["plan", "table", "wide_console"]
 
 
 def wide_console() -> Console:
@@ -27,6 +27,11 @@ def wide_console() -> Console:
     if not console.is_terminal:
         console.width = 10_000
     return console
+
+
+def table(*headers: str, title: str) -> Table:
+    """A table whose cells wrap (a long name folds) instead of being cut with an ellipsis."""
+    return Table(*(Column(header, overflow="fold") for header in headers), title=title)
 
 
 @click.command()
@@ -61,11 +66,14 @@ def plan(workflow_file: str, items: int, stage: str | None, fmt: str, items_file
 
             document["verify"] = run_verify(console if fmt == "table" else None, store,
                                             found, items_file)
+    if items_file is not None and not found.feasible:
+        document["verify"] = None
+        document["notes"].append("not verified: nothing fits, so there is no plan to verify")
     if fmt == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print_plan(console, document)
-        if "verify" in document:
+        if document.get("verify"):
             from champion.cli.verify import print_verify
 
             print_verify(console, document["verify"])
@@ -93,7 +101,7 @@ def print_plan(console: Console, document: dict[str, Any]) -> None:
     limits = [f"memory {budget['memory_gb']:g} GB" if budget["memory_gb"] else None,
               f"{budget['max_item_ms']:g} ms per item" if budget["max_item_ms"] else None]
     shown = ", ".join(limit for limit in limits if limit) or "none"
-    table = Table("step", "task", "model", "step's champion", "shared with", "median",
+    steps = table("step", "task", "model", "step's champion", "shared with", "median",
                   "share", "loads", "projected", "resident", "fallback",
                   title=f"{terminal_text(document['workflow'], 60)}: {document['items']} items,"
                   f" {document['flow']} flow, budget: {shown}")
@@ -101,7 +109,7 @@ def print_plan(console: Console, document: dict[str, Any]) -> None:
         fallback = terminal_text(step["fallback"] or "—", 60)
         if step["fallback_fits"] is False:
             fallback += " (over budget)"
-        table.add_row(
+        steps.add_row(
             terminal_text(step["id"], 60), terminal_text(step["task"], 60),
             terminal_text(step["model"] or "—", 60), terminal_text(step["champion"] or "—", 60),
             terminal_text(", ".join(step["shared_with"]) or "—", 80), _ms(step["median_ms"]),
@@ -110,7 +118,7 @@ def print_plan(console: Console, document: dict[str, Any]) -> None:
             terminal_text(", ".join(step["resident"]) or "—", 80)
             + (f" ({step['resident_memory_mb']:.0f} MB)" if step["resident"] else ""),
             fallback)
-    console.print(table)
+    console.print(steps)
     items = document["items"]
     if document["feasible"]:
         console.print(f"plan:                     {_summary(document, items)}")

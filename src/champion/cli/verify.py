@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from champion.cli.plan import table
 from champion.report.escape import terminal_text
 from champion.store import Store
 from champion.workflow.explain import duration
@@ -50,17 +50,17 @@ def _pct(value: float | None) -> str:
 
 def print_verify(console: Console, verified: dict[str, Any]) -> None:
     """Measured beside projected, per step and in total."""
-    table = Table("step", "model", "items", "loads", "load time", "calls", "measured",
+    shown = table("step", "model", "items", "loads", "load time", "calls", "measured",
                   "projected", "deviation", "errors", "correct",
                   title=f"verify run {verified['id']}: {verified['items']} items")
     for step in verified["steps"]:
         correct = "—" if step["correct"] is None else f"{step['correct']}/{step['graded']}"
-        table.add_row(terminal_text(step["step"], 60), terminal_text(step["model"], 60),
+        shown.add_row(terminal_text(step["step"], 60), terminal_text(step["model"], 60),
                       str(step["reached"]), str(step["loads"]), duration(step["load_ms"]),
                       duration(step["call_ms"]), duration(step["measured_ms"]),
                       duration(step["projected_ms"]), _pct(step["deviation"]),
                       str(step["errors"] + step["skipped"]), correct)
-    console.print(table)
+    console.print(shown)
     correct = "" if verified["correct"] is None else \
         f"; {verified['correct']}/{verified['graded']} graded outputs correct"
     console.print(f"verify: measured {duration(verified['measured_total_ms'])}, projected"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from champion.cli.plan import wide_console
+from champion.cli.plan import table, wide_console
 from champion.report.escape import terminal_text
 from champion.store import Store, WorkflowPromotionRow
 from champion.workflow.explain import duration
@@ -72,16 +72,16 @@ def print_workflow_registry(workflow: str, stage: str | None, fmt: str,
 
 
 def _table(row: WorkflowPromotionRow) -> Table:
-    table = Table("step", "task", "champion", "runner-up", "memory", "status",
+    shown = table("step", "task", "champion", "runner-up", "memory", "status",
                   title=f"{terminal_text(row.workflow, 60)} on {row.stage}: promoted"
                   f" {row.promoted_at.strftime('%Y-%m-%d %H:%M')} ({row.action}, entry {row.id})")
     for line in registry_rows(row):
-        table.add_row(terminal_text(line.step, 60), terminal_text(line.task, 60),
+        shown.add_row(terminal_text(line.step, 60), terminal_text(line.task, 60),
                       terminal_text(line.champion, 60),
                       terminal_text(line.runner_up or "—", 60),
                       "—" if line.memory_mb is None else f"{line.memory_mb:.0f} MB",
                       terminal_text("; ".join(line.status), 200))
-    return table
+    return shown
 
 
 def _promotion_json(row: WorkflowPromotionRow) -> dict[str, object]:
