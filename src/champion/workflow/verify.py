@@ -87,13 +87,15 @@ class _Models:
             start = time.perf_counter_ns()
             try:
                 await provider.load()
-                if choice.suite.cases:
-                    await call(provider, warmup_request(choice.suite, choice.suite.cases[0]),
-                               RetryPolicy())
             except ChampionError as exc:
                 self.failed[key] = redact(str(exc))
             else:
                 self.failed.pop(key, None)
+                if choice.suite.cases:
+                    # As in a run, a failed warm-up is not fatal: the calls say what is wrong.
+                    with contextlib.suppress(ProviderError):
+                        await call(provider, warmup_request(choice.suite, choice.suite.cases[0]),
+                                   RetryPolicy())
             measure.load_ms += (time.perf_counter_ns() - start) / 1e6
             measure.loads += 1
             self.loaded.add(key)
