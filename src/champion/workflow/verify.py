@@ -140,7 +140,8 @@ async def _one_call(plan: Plan, t: int, item: Item, models: _Models,
     try:
         completion = await call(models.provider(key), request, RetryPolicy())
     except ProviderError as exc:
-        record.error = redact(str(exc))
+        message = redact(str(exc))
+        record.error = message if message.startswith(exc.kind) else f"{exc.kind}: {message}"
         return record
     record.latency_ms = completion.latency_ns / 1e6
     text = redact(completion.text)
