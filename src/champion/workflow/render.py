@@ -32,9 +32,9 @@ def _projection(projection: Projection | None, items: int) -> dict[str, Any]:
         "item_latency_ms": _ms(projection.item_latency_ms),
         "loads": _count(projection.loads(items)),
         "peak_memory_mb": _ms(projection.peak_memory_mb),
-        # total for n items = fixed_ms + per_item_ms × n; loads likewise
+        # total for n items = fixed_ms + ms_per_item × n; loads likewise
         "projection": {"fixed_ms": _ms(projection.fixed_ms),
-                       "per_item_ms": _ms(projection.per_item_ms),
+                       "ms_per_item": _ms(projection.per_item_ms),
                        "loads_fixed": sum(s.loads_fixed for s in projection.steps),
                        "loads_per_item": round(sum(s.loads_per_item
                                                    for s in projection.steps), 6)},
@@ -46,7 +46,7 @@ def projected_ms(plan: dict[str, Any], items: int) -> float | None:
     projection = plan.get("projection")
     if not projection:
         return None
-    return float(projection["fixed_ms"]) + float(projection["per_item_ms"]) * items
+    return float(projection["fixed_ms"]) + float(projection["ms_per_item"]) * items
 
 
 def _alternative(plan: Plan, alternative: Alternative | None) -> dict[str, Any] | None:

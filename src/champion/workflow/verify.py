@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from champion._sync import run_sync
-from champion.errors import ChampionError, ProviderError
+from champion.errors import ChampionError, InputError, ProviderError
 from champion.providers.base import Provider
 from champion.providers.registry import create_provider
 from champion.registry.entries import candidate_of
@@ -160,6 +160,53 @@ async def _one_call(plan: Plan, t: int, item: Item, models: _Models,
     return record
 
 
+def _projected(plan: Plan, items: tuple[Item, ...]) -> Verification:
+    """A verify run not yet started: each step projected for these items, each step's
+    share being the share of them that reach it."""
+    count = len(items)
+    reached = [sum(item.reaches(s.id) for item in items) for s in plan.steps]
+    problem = replace(plan_inputs(plan.inputs, count),
+                      shares=tuple(r / count for r in reached))
+    projection = projection_of(plan.inputs, problem, tuple(s.model_key or "" for s in plan.steps),
+                               tuple(s.resident for s in plan.steps))
+    measures = [StepMeasure(step=s.id, model=plan.model_id(s.model_key) or "",
+                            reached=reached[t], projected_ms=projection.steps[t].total_ms(count))
+                for t, s in enumerate(plan.steps)]
+    return Verification(id=uuid.uuid4().hex[:12], workflow=plan.workflow.workflow,
+                        flow=plan.workflow.flow, items=count, steps=measures,
+                        projected_total_ms=projection.total_ms(count))
+
+
+def _schedule(plan: Plan, count: int) -> list[tuple[int, int, bool]]:
+    """(step position, item index, last of its unit) in the order the flow runs them;
+    a unit (a step's wave, or an item) is stored once it is done."""
+    steps = range(len(plan.steps))
+    if plan.workflow.flow == "wave":
+        return [(t, i, i == count - 1) for t in steps for i in range(count)]
+    return [(t, i, t == len(steps) - 1) for i in range(count) for t in steps]
+
+
+async def _run(plan: Plan, items: tuple[Item, ...], verification: Verification,
+               models: _Models, save: Callable[[], None], progress: Progress | None) -> None:
+    outputs: dict[str, dict[str, Any]] = {item.id: {} for item in items}
+    failed: set[str] = set()
+    for t, i, unit_done in _schedule(plan, len(items)):
+        item, measure = items[i], verification.steps[t]
+        if item.reaches(plan.steps[t].id) and item.id in failed:
+            measure.skipped += 1
+        elif item.reaches(plan.steps[t].id):
+            await models.reside(plan.steps[t].resident, measure)
+            record = await _one_call(plan, t, item, models, outputs[item.id])
+            measure.add(record)
+            verification.calls.append(record)
+            if record.error is not None:
+                failed.add(item.id)
+            if progress is not None:
+                progress(record)
+        if unit_done:
+            save()
+
+
 async def averify_plan(plan: Plan, items: tuple[Item, ...], store: Store | None = None,
                        progress: Progress | None = None) -> Verification:
     """Run ``items`` through ``plan`` and measure it (stored in ``store`` when given).
@@ -167,59 +214,24 @@ async def averify_plan(plan: Plan, items: tuple[Item, ...], store: Store | None 
     Raises:
         InputError: the plan does not fit its budget (there is nothing to verify).
     """
-    from champion.errors import InputError
-
     if not plan.feasible:
         raise InputError(f"{plan.workflow.workflow}: nothing fits, so there is no plan to"
                          " verify")
-    count = len(items)
-    reached = [sum(item.reaches(s.id) for item in items) for s in plan.steps]
-    problem = plan_inputs(plan.inputs, count)
-    shares = tuple(r / count for r in reached)
-    resident = tuple(s.resident for s in plan.steps)
-    models_of = tuple(s.model_key or "" for s in plan.steps)
-    projection = projection_of(plan.inputs, replace(problem, shares=shares), models_of,
-                               resident)
-    measures = [StepMeasure(step=s.id, model=plan.model_id(s.model_key) or "",
-                            reached=reached[t], projected_ms=projection.steps[t].total_ms(count))
-                for t, s in enumerate(plan.steps)]
-    verification = Verification(
-        id=uuid.uuid4().hex[:12], workflow=plan.workflow.workflow, flow=plan.workflow.flow,
-        items=count, steps=measures, projected_total_ms=projection.total_ms(count))
-    if store is not None:
-        store.begin_verification(verification_id=verification.id, workflow=plan.workflow.workflow,
-                                 items=count, plan=plan_json(plan))
-    models = _Models(plan)
-    outputs: dict[str, dict[str, Any]] = {item.id: {} for item in items}
-    failed: set[str] = set()
+    verification = _projected(plan, items)
     start = time.perf_counter_ns()
-    wave = plan.workflow.flow == "wave"
-    order = [(t, i) for t in range(len(plan.steps)) for i in range(count)] if wave else \
-        [(t, i) for i in range(count) for t in range(len(plan.steps))]
 
-    def unit(t: int, i: int) -> int:  # what is stored after it: a step's wave, or an item
-        return t if wave else i
+    def save(status: str = "running") -> None:
+        verification.wall_ms = (time.perf_counter_ns() - start) / 1e6
+        if store is not None:
+            store.save_verification(verification.id, verification.to_json(), status)
 
+    if store is not None:
+        store.begin_verification(verification_id=verification.id,
+                                 workflow=plan.workflow.workflow, items=len(items),
+                                 plan=plan_json(plan))
+    models = _Models(plan)
     try:
-        for number, (t, i) in enumerate(order):
-            item, measure = items[i], measures[t]
-            if item.reaches(plan.steps[t].id):
-                if item.id in failed:
-                    measure.skipped += 1
-                else:
-                    await models.reside(plan.steps[t].resident, measure)
-                    record = await _one_call(plan, t, item, models, outputs[item.id])
-                    measure.add(record)
-                    verification.calls.append(record)
-                    if record.error is not None:
-                        failed.add(item.id)
-                    if progress is not None:
-                        progress(record)
-            following = order[number + 1] if number + 1 < len(order) else None
-            unit_done = following is None or unit(*following) != unit(t, i)
-            if store is not None and unit_done:
-                verification.wall_ms = (time.perf_counter_ns() - start) / 1e6
-                store.save_verification(verification.id, verification.to_json())
+        await _run(plan, items, verification, models, save, progress)
         verification.status = "complete"
     except (KeyboardInterrupt, asyncio.CancelledError):
         verification.status = "interrupted"
@@ -228,11 +240,8 @@ async def averify_plan(plan: Plan, items: tuple[Item, ...], store: Store | None 
         verification.status = "failed"
         raise
     finally:
-        verification.wall_ms = (time.perf_counter_ns() - start) / 1e6
         await asyncio.shield(models.aclose())
-        if store is not None:
-            store.save_verification(verification.id, verification.to_json(),
-                                    verification.status)
+        save(verification.status)
     return verification
 
 
