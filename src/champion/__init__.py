@@ -30,6 +30,7 @@ from champion.errors import (
     StoreError,
     SuiteError,
     UnknownModel,
+    WorkflowError,
 )
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ __all__ = [
     "Suite",
     "SuiteError",
     "UnknownModel",
+    "WorkflowError",
     "arun_suite",
     "arun_suites",
     "load_suite",

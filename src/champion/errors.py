@@ -5,6 +5,7 @@
     ChampionError
      ├── InputError            bad input from the user: exit status 2
      │    ├── SuiteError       a suite file is malformed (path:line: message)
+     │    ├── WorkflowError    a workflow or items file is malformed (path:line: message)
      │    └── CandidateError   a models file or -m spec is malformed
      │         └── MissingDependency  a provider's package is not installed
      ├── ProviderError         a call failed; an error trial       (kind "internal")
@@ -46,6 +47,7 @@ __all__ = [
     "StoreError",
     "SuiteError",
     "UnknownModel",
+    "WorkflowError",
 ]
 
 #: What kind of failure an error trial records.
@@ -64,6 +66,21 @@ class InputError(ChampionError):
 
 class SuiteError(InputError):
     """A suite file is malformed.
+
+    Renders as ``path:line: message`` when the line is known.
+    """
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class WorkflowError(InputError):
+    """A workflow file (or a workflow's items file) is malformed, or names a task
+    the store has no run of.
 
     Renders as ``path:line: message`` when the line is known.
     """

@@ -27,6 +27,7 @@ COMMANDS = {
     "check": "champion.cli.check",
     "serve": "champion.cli.serve",
     "gateway": "champion.cli.gateway",
+    "plan": "champion.cli.plan",
 }
 
 

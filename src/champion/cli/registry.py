@@ -25,9 +25,16 @@ __all__ = ["env_lines", "registry"]
               help="One stage [default: every stage; for env, CHAMPION_STAGE or prod].")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "env"]), default="table",
               show_default=True)
+@click.option("--workflow", "workflow", metavar="NAME",
+              help="A promoted workflow's table (its name, or its workflow file).")
 @db_option
-def registry(stage: str | None, fmt: str, db: str | None) -> None:
-    """Show what each task's stage serves."""
+def registry(stage: str | None, fmt: str, workflow: str | None, db: str | None) -> None:
+    """Show what each task's stage serves (or one workflow's steps)."""
+    if workflow is not None:
+        from champion.cli.workflows import print_workflow_registry
+
+        print_workflow_registry(workflow, stage, fmt, db)
+        return
     if fmt == "env" and stage is None:
         stage = os.environ.get("CHAMPION_STAGE") or "prod"
         if stage not in STAGES:

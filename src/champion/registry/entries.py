@@ -79,15 +79,23 @@ class Registry:
         self.store = store
 
     def entry(self, task: str, stage: str = "prod") -> RegistryEntry | None:
-        """What ``stage`` serves for ``task``; None when nothing was promoted there."""
+        """What ``stage`` serves for ``task`` (or a workflow step, ``WORKFLOW/STEP``);
+        None when nothing was promoted there."""
         row = self.store.promotion(task, check_stage(stage))
+        if row is None and "/" in task:
+            row = next((r for r in self.store.workflow_routes(stage) if r.task == task), None)
         return None if row is None else self._entry(row)
 
     def entries(self, stage: str | None = None) -> list[RegistryEntry]:
-        """Every task's current entry (on one stage, if given), by task then stage."""
+        """Every task's current entry (on one stage, if given), by task then stage.
+
+        A promoted workflow's steps are entries too, named ``WORKFLOW/STEP``:
+        the step's planned model and fallback, with its task's suite.
+        """
         if stage is not None:
             check_stage(stage)
-        return [self._entry(row) for row in self.store.current_promotions(stage)]
+        rows = self.store.current_promotions(stage) + self.store.workflow_routes(stage)
+        return [self._entry(row) for row in sorted(rows, key=lambda r: (r.task, r.stage))]
 
     def version(self) -> int:
         """A number that changes with every promotion or rollback."""

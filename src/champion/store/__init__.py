@@ -2,6 +2,12 @@
 
 from champion.store.repository import DEFAULT_DB, Store, StoredTrials, database_url
 from champion.store.rows import LeaderboardRow, ModelSighting, PromotionRow, RunSummary
+from champion.store.workflows import (
+    VerificationRow,
+    WorkflowPromotionRow,
+    WorkflowRouteRow,
+    route_name,
+)
 
 __all__ = [
     "DEFAULT_DB",
@@ -11,5 +17,9 @@ __all__ = [
     "RunSummary",
     "Store",
     "StoredTrials",
+    "VerificationRow",
+    "WorkflowPromotionRow",
+    "WorkflowRouteRow",
     "database_url",
+    "route_name",
 ]

@@ -117,6 +117,9 @@ class PromotionQueries:
             return [_row(row) for row in connection.execute(query)]
 
     def registry_version(self) -> int:
-        """A number that changes with every promotion and rollback (0 before the first)."""
+        """A number that grows with every promotion and rollback, of a task or of a
+        workflow (0 before the first)."""
+        workflows = schema.workflow_promotions
         with self.engine.connect() as connection:
-            return int(connection.scalar(select(func.max(_table.c.id))) or 0)
+            return int(connection.scalar(select(func.max(_table.c.id))) or 0) + int(
+                connection.scalar(select(func.max(workflows.c.id))) or 0)

@@ -30,6 +30,7 @@ from champion.store.migrations import upgrade
 from champion.store.promotions import PromotionQueries
 from champion.store.queries import RunQueries
 from champion.store.rows import model_from_row, model_to_row, trial_to_row, utc
+from champion.store.workflows import WorkflowQueries
 
 __all__ = ["DEFAULT_DB", "Store", "StoredTrials", "database_url"]
 
@@ -67,8 +68,8 @@ class StoredTrials:
         return f"StoredTrials(run_id={self._run_id!r})"
 
 
-class Store(RunQueries, PromotionQueries):
-    """Runs, trials, rankings and promotions in any SQLAlchemy database.
+class Store(RunQueries, PromotionQueries, WorkflowQueries):
+    """Runs, trials, rankings, promotions and workflows in any SQLAlchemy database.
 
     Opening a database brings its schema to the newest revision first.
     """

@@ -25,7 +25,8 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["metadata", "promotions", "rankings", "run_models", "runs", "trials"]
+__all__ = ["metadata", "promotions", "rankings", "run_models", "runs", "trials",
+           "workflow_promotions", "workflow_routes", "workflow_verifications"]
 
 metadata = MetaData()
 
@@ -137,4 +138,50 @@ promotions = Table(
     Column("previous_id", Integer, ForeignKey("promotions.id")),
     Column("action", String(20), nullable=False),
     Index("ix_promotions_task_stage", "task", "stage", "id"),
+)
+
+#: Every promotion and rollback of a workflow's plan, kept forever; the newest
+#: row of a (workflow, stage) is what that stage serves. ``plan`` is the plan
+#: as ``champion plan --format json`` prints it.
+workflow_promotions = Table(
+    "workflow_promotions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workflow", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("promoted_at", DateTime(timezone=True), nullable=False),
+    Column("previous_id", Integer, ForeignKey("workflow_promotions.id")),
+    Column("action", String(20), nullable=False),
+    Index("ix_workflow_promotions_workflow_stage", "workflow", "stage", "id"),
+)
+
+#: Each step of a workflow promotion as a route: the planned model and its
+#: fallback, from the step task's run.
+workflow_routes = Table(
+    "workflow_routes", metadata,
+    Column("promotion_id", Integer, ForeignKey("workflow_promotions.id"), primary_key=True),
+    Column("step", String(200), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("task", String(200), nullable=False),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("champion", String(300), nullable=False),
+    Column("champion_key", String(500), nullable=False),
+    Column("runner_up", String(300)),
+    Column("runner_up_key", String(500)),
+)
+
+#: Measured checks of a plan (``champion plan --verify``): the plan, and what
+#: the sample items measured step by step.
+workflow_verifications = Table(
+    "workflow_verifications", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workflow", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("items", Integer, nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("measured", JSON),
+    Index("ix_workflow_verifications_workflow", "workflow", "started_at"),
 )

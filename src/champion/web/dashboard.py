@@ -33,6 +33,7 @@ from champion.store import Store
 from champion.web.compare import RunDiff, diff_runs
 from champion.web.runs import RunCache, RunRow, TaskRow
 from champion.web.security import BearerTokenMiddleware
+from champion.web.workflows import workflow_pages
 
 __all__ = ["create_dashboard"]
 
@@ -423,6 +424,7 @@ def create_dashboard(store: Store, token: str | None) -> Starlette:
         ("/api/runs/{run_id}/side-by-side", app.api_side_by_side, one_run),
         ("/api/compare", app.api_compare, two_runs),
     ]
+    pages += workflow_pages(app)
     routes: list[Route | Mount] = [Route(path, app.endpoint(render, runs_of))
                                    for path, render, runs_of in pages]
     routes += [

@@ -132,7 +132,7 @@ class RunCache:
             ids = tuple(self.store.run_ids())
             newest = self.stamp(ids[-1]) if ids else ()
             running = len(newest) > 1 and newest[1] == "running"
-            return (ids, self.store.registry_version(), newest,
+            return (ids, self.store.registry_version(), self.store.workflow_version(), newest,
                     _bucket() if running else _bucket(LONG_TTL_S))
 
         return self._memo(None, read, cached_only)
