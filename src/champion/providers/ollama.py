@@ -29,7 +29,7 @@ import time
 from contextlib import aclosing
 from typing import Any, ClassVar, Literal
 
-import httpx
+import aiohttp
 
 from champion.errors import ProviderError, ProviderProtocolError, ProviderRejected
 from champion.providers.base import (
@@ -41,7 +41,13 @@ from champion.providers.base import (
     parse_options,
 )
 from champion.providers.candidate import Candidate, public_url
-from champion.providers.http import METADATA_BYTES, HttpOptions, HttpProvider, read_capped
+from champion.providers.http import (
+    METADATA_BYTES,
+    HttpOptions,
+    HttpProvider,
+    body_chunks,
+    read_capped,
+)
 from champion.providers.memo import RequestMemo
 from champion.providers.stream import (
     DRAIN_LINES,
@@ -151,12 +157,13 @@ class OllamaProvider(HttpProvider):
     name: ClassVar[str] = "ollama"
     extra_params: ClassVar[frozenset[str]] = _MODEL_OPTIONS
 
-    def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, candidate: Candidate,
+                 session: aiohttp.ClientSession | None = None) -> None:
         if not candidate.base_url:
             candidate = candidate.model_copy(update={"base_url": _default_base_url()})
         options, unknown = parse_options(OllamaOptions, candidate, _MODEL_OPTIONS)
         model_options, _ = parse_options(OllamaModelOptions, candidate)
-        super().__init__(candidate, client)
+        super().__init__(candidate, session)
         self.options, self.unknown_options = options, unknown
         self.keep_alive = self.options.keep_alive
         self.unload = self.options.unload
@@ -260,7 +267,7 @@ class OllamaProvider(HttpProvider):
         answer = StreamedAnswer(start, self.options.max_answer_chars)
         drained = 0
         async with self.stream("POST", "/api/chat", body) as response, \
-                aclosing(LineReader(response, answer)) as lines:
+                aclosing(LineReader(body_chunks(response), answer)) as lines:
             async for line in lines:
                 if latency is not None:  # after the done object: drain, so the connection
                     drained += 1         # is reused; a server that goes on is dropped

@@ -30,7 +30,7 @@ import time
 from contextlib import aclosing
 from typing import Any, ClassVar, Literal
 
-import httpx
+import aiohttp
 from pydantic import Field
 
 from champion.errors import ProviderError, ProviderProtocolError, ProviderUnavailable
@@ -43,7 +43,7 @@ from champion.providers.base import (
 )
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.grammar import labels_grammar
-from champion.providers.http import HttpOptions, HttpProvider
+from champion.providers.http import HttpOptions, HttpProvider, body_chunks
 from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
 from champion.providers.stream import (
@@ -111,9 +111,10 @@ class OpenAIProvider(HttpProvider):
     name: ClassVar[str] = "openai"
     extra_params: ClassVar[frozenset[str]] = _CHAT_PARAMS
 
-    def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, candidate: Candidate,
+                 session: aiohttp.ClientSession | None = None) -> None:
         options, unknown = parse_options(OpenAIOptions, candidate)
-        super().__init__(candidate, client)
+        super().__init__(candidate, session)
         self.options, self.unknown_options = options, unknown
         self._served_model: str | None = None
         self._encoded: RequestMemo[bytes] = RequestMemo()
@@ -210,11 +211,11 @@ class OpenAIProvider(HttpProvider):
                 self._read_whole(raw, state)
         return self._completion(state, latency)
 
-    async def _read_events(self, response: httpx.Response, state: _Stream) -> int:
+    async def _read_events(self, response: aiohttp.ClientResponse, state: _Stream) -> int:
         """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
         end: int | None = None
         drained = 0
-        async with aclosing(LineReader(response, state.answer)) as lines:
+        async with aclosing(LineReader(body_chunks(response), state.answer)) as lines:
             async for line in lines:
                 if end is not None:  # after [DONE]: drain, so the connection can be reused
                     drained += 1

@@ -19,8 +19,6 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
 from champion.errors import AnswerTooLarge, ProviderProtocolError, ProviderUnavailable
 from champion.providers.reasoning import AnswerTracker, split_reasoning
 from champion.secrets import redact
@@ -152,7 +150,7 @@ class StreamedAnswer:
 
 
 class LineReader:
-    """The lines of a streamed body, decoded as strict UTF-8, each one bounded.
+    """The lines of a streamed body (its ``chunks``), decoded as strict UTF-8, each one bounded.
 
     Lines end with ``\\n`` (a trailing ``\\r`` is dropped). A line longer than
     the answer's cap allows (with room for its JSON) ends the read with
@@ -162,8 +160,8 @@ class LineReader:
     __slots__ = ("_answer", "_chunks", "_decoder", "_done", "_max_line", "_pending",
                  "_pending_len", "_ready")
 
-    def __init__(self, response: httpx.Response, answer: StreamedAnswer) -> None:
-        self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
+    def __init__(self, chunks: AsyncIterator[bytes], answer: StreamedAnswer) -> None:
+        self._chunks = chunks
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._answer = answer
         self._max_line = answer.limit * _ESCAPE_FACTOR + _LINE_SLACK
