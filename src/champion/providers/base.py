@@ -13,7 +13,7 @@ with every other setting the backend cannot apply.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -30,6 +30,7 @@ __all__ = [
     "Image",
     "Message",
     "ModelIdentity",
+    "PieceSink",
     "Provider",
     "ProviderOptions",
     "parse_options",
@@ -37,6 +38,10 @@ __all__ = [
 
 #: The default cap on an answer (content and reasoning), in characters.
 MAX_ANSWER_CHARS = 1_000_000
+
+#: Receives each piece of answer text as the backend sends it (see
+#: :meth:`Provider.generate_streaming`); called inside the timed loop, so it must be cheap.
+PieceSink = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +182,17 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def generate(self, request: GenerateRequest) -> Completion:
         """Run one call. Raises a ProviderError subclass on failure."""
+
+    async def generate_streaming(self, request: GenerateRequest, sink: PieceSink) -> Completion:
+        """:meth:`generate`, handing each piece of answer text to ``sink`` as it arrives.
+
+        The default hands over the whole answer at the end; streaming providers
+        override it. The returned Completion is the same as :meth:`generate`'s.
+        """
+        completion = await self.generate(request)
+        if completion.text:
+            sink(completion.text)
+        return completion
 
     def unapplied_settings(self, request: GenerateRequest) -> list[str]:
         """One human-readable note per setting this provider cannot apply to ``request``.

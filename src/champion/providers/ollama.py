@@ -37,6 +37,7 @@ from champion.providers.base import (
     GenerateRequest,
     Message,
     ModelIdentity,
+    PieceSink,
     ProviderOptions,
     parse_options,
 )
@@ -255,6 +256,13 @@ class OllamaProvider(HttpProvider):
             ProviderRejected: the request carries images and the server lists
                 the model's capabilities without ``vision``.
         """
+        return await self._generate(request, None)
+
+    async def generate_streaming(self, request: GenerateRequest, sink: PieceSink) -> Completion:
+        """:meth:`generate`, each piece of content handed to ``sink`` as it arrives."""
+        return await self._generate(request, sink)
+
+    async def _generate(self, request: GenerateRequest, sink: PieceSink | None) -> Completion:
         if self.capabilities is not None and "vision" not in self.capabilities \
                 and any(m.images for m in request.messages):
             raise ProviderRejected(
@@ -264,7 +272,7 @@ class OllamaProvider(HttpProvider):
         final: dict[str, Any] | None = None
         latency: int | None = None
         start = time.perf_counter_ns()
-        answer = StreamedAnswer(start, self.options.max_answer_chars)
+        answer = StreamedAnswer(start, self.options.max_answer_chars, sink)
         drained = 0
         async with self.stream("POST", "/api/chat", body) as response, \
                 aclosing(LineReader(body_chunks(response), answer)) as lines:

@@ -39,6 +39,7 @@ from champion.providers.base import (
     GenerateRequest,
     Message,
     ModelIdentity,
+    PieceSink,
     parse_options,
 )
 from champion.providers.candidate import Candidate, public_url
@@ -96,8 +97,8 @@ class _Stream:
 
     __slots__ = ("answer", "done", "finish", "model", "timings", "usage")
 
-    def __init__(self, start_ns: int, limit: int) -> None:
-        self.answer = StreamedAnswer(start_ns, limit)
+    def __init__(self, start_ns: int, limit: int, sink: PieceSink | None = None) -> None:
+        self.answer = StreamedAnswer(start_ns, limit, sink)
         self.finish: str | None = None
         self.usage: dict[str, Any] | None = None
         self.timings: dict[str, Any] | None = None
@@ -196,11 +197,19 @@ class OpenAIProvider(HttpProvider):
 
     async def generate(self, request: GenerateRequest) -> Completion:
         """One chat completion, streamed unless ``options.stream`` is false."""
+        return await self._generate(request, None)
+
+    async def generate_streaming(self, request: GenerateRequest, sink: PieceSink) -> Completion:
+        """One chat completion, each piece of content handed to ``sink`` as it arrives
+        (all at once when the server answers one JSON document)."""
+        return await self._generate(request, sink)
+
+    async def _generate(self, request: GenerateRequest, sink: PieceSink | None) -> Completion:
         stream = self.options.stream
         limit = self.options.max_answer_chars
         body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
         start = time.perf_counter_ns()
-        state = _Stream(start, limit)
+        state = _Stream(start, limit, sink)
         async with self.stream("POST", "/chat/completions", body) as response:
             if stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"):
@@ -209,6 +218,8 @@ class OpenAIProvider(HttpProvider):
                 raw = await self.read_answer_body(response, limit)
                 latency = time.perf_counter_ns() - start
                 self._read_whole(raw, state)
+                if sink is not None and state.answer.content:
+                    sink("".join(state.answer.content))
         return self._completion(state, latency)
 
     async def _read_events(self, response: aiohttp.ClientResponse, state: _Stream) -> int:

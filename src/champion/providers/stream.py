@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from champion.errors import AnswerTooLarge, ProviderProtocolError, ProviderUnavailable
+from champion.providers.base import PieceSink
 from champion.providers.reasoning import AnswerTracker, split_reasoning
 from champion.secrets import redact
 
@@ -91,12 +92,15 @@ class StreamedAnswer:
     ``add`` runs inside the timed region: constant work per piece.
     """
 
-    __slots__ = ("content", "first_ns", "limit", "reasoning", "reasoning_chars", "size",
+    __slots__ = ("content", "first_ns", "limit", "reasoning", "reasoning_chars", "sink", "size",
                  "start_ns", "tracker", "ttfot_ns")
 
-    def __init__(self, start_ns: int, limit: int = 1_000_000) -> None:
+    def __init__(self, start_ns: int, limit: int = 1_000_000,
+                 sink: PieceSink | None = None) -> None:
         self.start_ns = start_ns
         self.limit = limit
+        #: Gets each piece of content as it is added (a live stream's consumer).
+        self.sink = sink
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.size = 0
@@ -130,6 +134,8 @@ class StreamedAnswer:
                 self.ttfot_ns = now
         if self.size > self.limit:
             raise self.too_large()
+        if content and self.sink is not None:
+            self.sink(content)
 
     def too_large(self) -> AnswerTooLarge:
         """The error for an answer past the cap, carrying the answer text up to it."""
