@@ -48,7 +48,7 @@ from champion.registry.answers import (
 from champion.registry.breaker import BreakerConfig
 from champion.registry.portal import Portal
 from champion.registry.routes import ModelSlot, Route
-from champion.registry.serving import FallbackPair, Served, take_turn
+from champion.registry.serving import CallCosts, FallbackPair, Served, take_turn
 from champion.registry.table import RegistryReader, RouteTable
 from champion.runner.calls import RetryPolicy
 from champion.runner.requests import messages_request, render_request
@@ -194,10 +194,11 @@ class Router:
         return answer
 
     async def aserve(self, route: Route, request: GenerateRequest, *, verify: bool = False,
-                     sink: PieceSink | None = None) -> Served:
+                     sink: PieceSink | None = None, costs: CallCosts | None = None) -> Served:
         """Serve ``request`` on ``route``: the pair's first usable answer, or (``verify``)
         the champion's when both agree. ``sink`` gets answer text as it arrives (no
-        fallback after the first piece; not with ``verify``).
+        fallback after the first piece; not with ``verify``); ``costs`` is filled as
+        the call goes.
 
         Raises:
             InputError: ``verify`` without a runner-up.
@@ -205,7 +206,7 @@ class Router:
         """
         if verify:
             return await self._verify(route, request)
-        return await FallbackPair(route, self.policy).serve(request, sink)
+        return await FallbackPair(route, self.policy).serve(request, sink, costs)
 
     async def _verify(self, route: Route, request: GenerateRequest) -> Served:
         if route.runner_up is None:

@@ -32,7 +32,7 @@ from champion.runner.calls import RetryPolicy, call
 from champion.scoring.parsers import Parsed
 from champion.secrets import redact
 
-__all__ = ["FallbackPair", "Served", "take_turn"]
+__all__ = ["CallCosts", "FallbackPair", "Served", "take_turn"]
 
 
 @dataclass(slots=True)
@@ -67,11 +67,22 @@ class Served:
 
 
 @dataclass(slots=True)
-class _Costs:
+class CallCosts:
+    """What a call has cost and tried so far (read by a live stream before the call ends).
+
+    Attributes:
+        queue_ns, inference_ns, parse_ns: time spent so far, over every model tried.
+        failures: why the models tried so far did not serve.
+        refusals: the models that had no room.
+        current: the model being called now (or last).
+    """
+
     queue_ns: int = 0
     inference_ns: int = 0
     parse_ns: int = 0
+    failures: list[ModelFailure] = field(default_factory=list)
     refusals: list[OverCapacity] = field(default_factory=list)
+    current: ModelSlot | None = None
 
 
 class _Watched:
@@ -103,11 +114,11 @@ def _quote(text: str, limit: int = 80) -> str:
 
 
 async def take_turn(route: Route, role: Role, slot: ModelSlot, deadline_s: float,
-                    request: GenerateRequest, policy: RetryPolicy, costs: _Costs | None = None,
+                    request: GenerateRequest, policy: RetryPolicy, costs: CallCosts | None = None,
                     sink: _Watched | None = None) -> Served | ModelFailure:
     """One model's turn at a call (see the module's docstring); never raises for the
     model's own failures."""
-    costs = costs if costs is not None else _Costs()
+    costs = costs if costs is not None else CallCosts()
     breaker = slot.breaker
     if not breaker.allow():
         return ModelFailure(slot.name, role, "circuit_open",
@@ -125,6 +136,7 @@ async def take_turn(route: Route, role: Role, slot: ModelSlot, deadline_s: float
         costs.refusals.append(exc)
         return ModelFailure(slot.name, role, "over_capacity", f"over_capacity: {exc}", 0)
     costs.queue_ns += queued
+    costs.current = slot
     start = time.perf_counter_ns()
     try:
         completion = await call(provider, request, policy, timeout_s=deadline_s - queued / 1e9,
@@ -163,19 +175,21 @@ class FallbackPair(Provider):
         self.route = route
         self.policy = policy
 
-    async def serve(self, request: GenerateRequest, sink: PieceSink | None = None) -> Served:
+    async def serve(self, request: GenerateRequest, sink: PieceSink | None = None,
+                    costs: CallCosts | None = None) -> Served:
         """The first usable answer, champion first.
 
         Args:
             sink: a live stream's consumer: answer text goes to it as it arrives,
                 and after the first piece there is no fallback.
+            costs: filled as the call goes (a live stream reads it at its first piece).
 
         Raises:
             OverCapacity: every model that was tried had no room (a 429).
             AllModelsFailed: every model failed; ``failures`` says how.
         """
-        failures: list[ModelFailure] = []
-        costs = _Costs()
+        costs = costs if costs is not None else CallCosts()
+        failures = costs.failures
         watched = None if sink is None else _Watched(sink)
         for role, slot, deadline in self.route.chain():
             outcome = await take_turn(self.route, role, slot, deadline, request, self.policy,
