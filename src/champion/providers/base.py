@@ -81,6 +81,8 @@ class GenerateRequest:
     ``extra_params`` holds generation parameters beyond the common ones (a
     suite's ``top_k``, ``min_p``, ...): a provider sends those its backend
     takes and names the others in :meth:`Provider.unapplied_settings`.
+    ``stream`` False asks for one whole answer where the protocol allows it
+    (cheaper to read; no TTFT); None leaves it to the provider's own setting.
     """
 
     messages: tuple[Message, ...]
@@ -92,6 +94,7 @@ class GenerateRequest:
     stop: tuple[str, ...] = ()
     constraint: Constraint | None = None
     extra_params: Mapping[str, Any] = field(default_factory=dict)
+    stream: bool | None = None
 
 
 @dataclass(slots=True)

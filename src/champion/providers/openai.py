@@ -205,7 +205,7 @@ class OpenAIProvider(HttpProvider):
         return await self._generate(request, sink)
 
     async def _generate(self, request: GenerateRequest, sink: PieceSink | None) -> Completion:
-        stream = self.options.stream
+        stream = self.options.stream and request.stream is not False
         limit = self.options.max_answer_chars
         body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
         start = time.perf_counter_ns()

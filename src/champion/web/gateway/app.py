@@ -268,10 +268,12 @@ class Gateway:
         limit = call.max_tokens()
         if limit is not None and limit < request.max_tokens:  # the caller wants it shorter
             request = replace(request, max_tokens=limit)
+        mode = (call.stream_mode or self.config.stream) if call.stream else "none"
+        if mode != "live":  # the answer goes out whole: ask the model for it whole
+            request = replace(request, stream=False)
         record.messages = request.messages
         built = time.perf_counter_ns()
         record.stages.prompt_build_ns = built - start
-        mode = (call.stream_mode or self.config.stream) if call.stream else "none"
         record.stream = mode
         costs = CallCosts()
         try:

@@ -110,6 +110,7 @@ class ChatCall:
                 seed=int(body["seed"]) if body.get("seed") is not None else None,
                 top_p=float(body["top_p"]) if body.get("top_p") is not None else None,
                 stop=(stop,) if isinstance(stop, str) else tuple(map(str, stop or ())),
+                stream=self.stream,
             )
         except (TypeError, ValueError) as exc:
             raise _bad(f"bad parameter: {exc}") from None
