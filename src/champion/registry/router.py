@@ -255,18 +255,22 @@ class Router:
             ProviderError: the call failed.
         """
         admission = slot.admission()
-        queued = await admission.acquire(request.timeout_s - (slot.median_ms or 0.0) / 1000)
+        queued = await admission.acquire(request.timeout_s - slot.expected_s())
         budget = request.timeout_s - queued / 1e9
         provider = slot.provider()
+        start = time.perf_counter()
         try:
             async with asyncio.timeout(budget):
                 if sink is None:
-                    return await provider.generate(request), queued
-                return await provider.generate_streaming(request, sink), queued
+                    completion = await provider.generate(request)
+                else:
+                    completion = await provider.generate_streaming(request, sink)
         except TimeoutError:
             raise ProviderTimeout(f"no answer within {request.timeout_s:g} s") from None
         finally:
             admission.release()
+        slot.answered(time.perf_counter() - start)
+        return completion, queued
 
     # -- lifecycle ---------------------------------------------------------
 

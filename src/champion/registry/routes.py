@@ -95,7 +95,7 @@ class ModelSlot:
     """
 
     __slots__ = ("_admissions", "_on_queue", "_providers", "breaker", "candidate", "key",
-                 "limits", "median_ms", "name", "p90_ms")
+                 "limits", "median_ms", "name", "p90_ms", "recent_s")
 
     def __init__(self, candidate: Candidate, key: str, breaker: BreakerConfig,
                  limits: SlotLimits | None = None,
@@ -107,6 +107,8 @@ class ModelSlot:
         self.median_ms = median_ms
         self.p90_ms = p90_ms
         self.breaker = CircuitBreaker(breaker)
+        #: A moving average of this model's recent answered calls (s), None before one.
+        self.recent_s: float | None = None
         self.limits = limits or SlotLimits()
         self._on_queue = on_queue
         self._providers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Provider] = \
@@ -134,6 +136,18 @@ class ModelSlot:
             admission = Admission(self.name, limit, queue, self._on_queue)
             self._admissions[loop] = admission
         return admission
+
+    def expected_s(self) -> float:
+        """How long a call to this model is expected to take: its registered median,
+        else the average of its recent calls, else 0."""
+        if self.median_ms is not None:
+            return self.median_ms / 1000
+        return self.recent_s or 0.0
+
+    def answered(self, seconds: float) -> None:
+        """Count an answered call's duration into :attr:`recent_s`."""
+        recent = self.recent_s
+        self.recent_s = seconds if recent is None else recent + 0.1 * (seconds - recent)
 
     @property
     def waiting(self) -> int:

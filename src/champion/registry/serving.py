@@ -129,7 +129,7 @@ async def take_turn(route: Route, role: Role, slot: ModelSlot, deadline_s: float
     except ChampionError as exc:  # the candidate cannot even be set up
         breaker.record(False)
         return _failure(slot, role, exc, 0)
-    expected_s = (slot.median_ms or 0.0) / 1000
+    expected_s = slot.expected_s()
     try:
         queued = await admission.acquire(deadline_s - expected_s)
     except OverCapacity as exc:
@@ -149,7 +149,9 @@ async def take_turn(route: Route, role: Role, slot: ModelSlot, deadline_s: float
         return _failure(slot, role, ProviderError(f"{type(exc).__name__}: {exc}"), 1)
     finally:
         admission.release()
-        costs.inference_ns += time.perf_counter_ns() - start
+        took = time.perf_counter_ns() - start
+        costs.inference_ns += took
+    slot.answered(took / 1e9)
     parse_start = time.perf_counter_ns()
     parsed = route.output.parse(completion.text)
     costs.parse_ns += time.perf_counter_ns() - parse_start

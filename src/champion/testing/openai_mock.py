@@ -39,8 +39,19 @@ Mode = Literal["ok", "bad_json"] | Fault
 _PIECE = 65_536  # characters per chunk of the huge answer
 
 
+def _cut(text: str, max_tokens: Any) -> tuple[str, str]:
+    """The answer as ``max_tokens`` leaves it (one word is one token), and why it ended."""
+    words = re.findall(r"\s*\S+\s*", text)
+    if type(max_tokens) is int and 0 < max_tokens < len(words):
+        return "".join(words[:max_tokens]).rstrip(), "length"
+    return text, "stop"
+
+
 class MockOpenAIServer(LoopbackServer):
     """Answers ``/v1/chat/completions`` after ``delay_ms``; streams one chunk per word.
+
+    One word counts as one token: an answer longer than the request's
+    ``max_tokens`` is cut there and ends with ``finish_reason: "length"``.
 
     Args:
         reply: the answer, or a function of the last user message.
@@ -78,6 +89,8 @@ class MockOpenAIServer(LoopbackServer):
         self.raw = raw
         #: Chat completion requests received.
         self.chat_requests = 0
+        #: The last answer's finish_reason: ``length`` when ``max_tokens`` cut it.
+        self.finish = "stop"
 
     def _answer(self, body: dict[str, Any], images: list[bytes]) -> str:
         if images:
@@ -141,11 +154,12 @@ class MockOpenAIServer(LoopbackServer):
         start = time.perf_counter()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        text = self._answer(body, images)
+        text, finish = _cut(self._answer(body, images), body.get("max_tokens"))
+        self.finish = finish
         if body.get("stream"):
-            await self._stream(body, text, respond)
+            await self._stream(body, text, respond, finish)
         else:
-            await self._whole_answer(text, start, respond)
+            await self._whole_answer(text, start, respond, finish)
 
     async def _fault_before_answer(self, request: Request, respond: Responder) -> bool:
         """Faults that happen before any answer; True when one did."""
@@ -178,23 +192,24 @@ class MockOpenAIServer(LoopbackServer):
             return False
         return True
 
-    def _whole(self, text: str, start: float) -> dict[str, Any]:
+    def _whole(self, text: str, start: float, finish: str = "stop") -> dict[str, Any]:
         tokens = max(1, len(text.split()))
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if self.reasoning:
             message["reasoning_content"] = self.reasoning
         return {"id": "mock-1", "object": "chat.completion", "model": self.model,
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": tokens,
                           "total_tokens": 10 + tokens}}
 
-    async def _whole_answer(self, text: str, start: float, respond: Responder) -> None:
+    async def _whole_answer(self, text: str, start: float, respond: Responder,
+                            finish: str = "stop") -> None:
         mode = self.mode
         if mode == "huge":
             text = "billing " + "x" * HUGE_CHARS
         elif mode in ("hang_mid_stream", "endless"):
             await asyncio.sleep(HANG_S)
-        body = json.dumps(self._whole(text, start)).encode()
+        body = json.dumps(self._whole(text, start, finish)).encode()
         if mode == "truncated":
             await respond.cut(body[:len(body) // 2], "application/json")
         elif mode == "bad_utf8":
@@ -203,7 +218,8 @@ class MockOpenAIServer(LoopbackServer):
         else:
             await respond.send(200, body, "application/json")
 
-    async def _stream(self, body: dict[str, Any], text: str, respond: Responder) -> None:
+    async def _stream(self, body: dict[str, Any], text: str, respond: Responder,
+                      finish: str = "stop") -> None:
         await respond.start_stream("text/event-stream")
 
         async def event(data: dict[str, Any] | str) -> None:
@@ -248,7 +264,7 @@ class MockOpenAIServer(LoopbackServer):
         words = re.findall(r"\s*\S+\s*", text) or [text]
         for word in words:
             await event(chunk({"content": word}))
-        await event(chunk({}, "stop"))
+        await event(chunk({}, finish))
         if self.usage and (body.get("stream_options") or {}).get("include_usage"):
             await event({"id": "mock-1", "object": "chat.completion.chunk", "model": self.model,
                          "choices": [], "usage": {
