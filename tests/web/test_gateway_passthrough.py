@@ -20,6 +20,7 @@ from tests.web.gateways import MESSAGES, StartGateway, client, registry_of, timi
 def test_a_cut_answer_that_parses_is_served_with_length_and_usage(
         gateway_over: StartGateway, champion_server: MockOpenAIServer) -> None:
     champion_server.reply = "billing is the team for this"
+    champion_server.cut_at_max_tokens = True
     completion = client(gateway_over()).chat.completions.create(
         model=f"task:{TASK}", messages=MESSAGES, max_tokens=2)
     assert champion_server.requests[-1].json()["max_tokens"] == 2  # smaller than the suite's 4
@@ -32,6 +33,7 @@ def test_a_cut_answer_that_parses_is_served_with_length_and_usage(
 
 def test_a_larger_max_tokens_than_the_suites_is_not_sent(
         gateway_over: StartGateway, champion_server: MockOpenAIServer) -> None:
+    champion_server.cut_at_max_tokens = True
     completion = client(gateway_over()).chat.completions.create(
         model=f"task:{TASK}", messages=MESSAGES, max_tokens=500)
     assert champion_server.requests[-1].json()["max_tokens"] == 4
@@ -43,6 +45,7 @@ def test_finish_reason_and_usage_of_a_validated_stream_and_a_fallback(
         runner_up_server: MockOpenAIServer) -> None:
     champion_server.mode = "error500"
     runner_up_server.reply = "Billing. That is all"
+    runner_up_server.cut_at_max_tokens = True
     chunks = list(client(gateway_over()).chat.completions.create(
         model=f"task:{TASK}", messages=MESSAGES, max_tokens=1, stream=True,
         stream_options={"include_usage": True}))
@@ -55,6 +58,7 @@ def test_finish_reason_and_usage_of_a_validated_stream_and_a_fallback(
 def test_pass_through_keeps_finish_reason_and_usage_streamed_or_not(
         gateway_over: StartGateway, runner_up_server: MockOpenAIServer) -> None:
     runner_up_server.reply = "one two three four"
+    runner_up_server.cut_at_max_tokens = True
     gateway = client(gateway_over())
     whole = gateway.chat.completions.create(model="second", messages=MESSAGES, max_tokens=3)
     assert whole.choices[0].message.content == "one two three"

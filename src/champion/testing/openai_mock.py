@@ -50,8 +50,9 @@ def _cut(text: str, max_tokens: Any) -> tuple[str, str]:
 class MockOpenAIServer(LoopbackServer):
     """Answers ``/v1/chat/completions`` after ``delay_ms``; streams one chunk per word.
 
-    One word counts as one token: an answer longer than the request's
-    ``max_tokens`` is cut there and ends with ``finish_reason: "length"``.
+    With ``cut_at_max_tokens``, one word counts as one token: an answer longer
+    than the request's ``max_tokens`` is cut there and ends with
+    ``finish_reason: "length"``, as a real server's would.
 
     Args:
         reply: the answer, or a function of the last user message.
@@ -66,13 +67,14 @@ class MockOpenAIServer(LoopbackServer):
             (a :class:`RawResponse`, or a function of the request); may be set
             at any time.
         vision: take images (False: a chat with images gets 400).
+        cut_at_max_tokens: cut answers at the request's ``max_tokens``.
     """
 
     def __init__(self, reply: str | Callable[[str], str] = "ok", *, delay_ms: float = 0.0,
                  mode: Mode = "ok", reasoning: str = "", usage: bool = True,
                  model: str = "mock", fail_first: int = 0, fail_status: int = 429,
                  retry_after: str | None = "1", raw: RawHook | None = None,
-                 vision: bool = True) -> None:
+                 vision: bool = True, cut_at_max_tokens: bool = False) -> None:
         super().__init__()
         self.vision = vision
         #: Every image received, decoded, in order.
@@ -89,6 +91,8 @@ class MockOpenAIServer(LoopbackServer):
         self.raw = raw
         #: Chat completion requests received.
         self.chat_requests = 0
+        #: Cut answers at the request's ``max_tokens`` (one word, one token).
+        self.cut_at_max_tokens = cut_at_max_tokens
         #: The last answer's finish_reason: ``length`` when ``max_tokens`` cut it.
         self.finish = "stop"
 
@@ -154,7 +158,8 @@ class MockOpenAIServer(LoopbackServer):
         start = time.perf_counter()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        text, finish = _cut(self._answer(body, images), body.get("max_tokens"))
+        text, finish = _cut(self._answer(body, images),
+                            body.get("max_tokens") if self.cut_at_max_tokens else None)
         self.finish = finish
         if body.get("stream"):
             await self._stream(body, text, respond, finish)
