@@ -11,6 +11,7 @@ import sys
 import time
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from champion import Store, run_suite
 from champion.registry.entries import Registry
@@ -32,7 +33,11 @@ def _port() -> int:
         return int(probe.getsockname()[1])
 
 
+CALLS: dict[str, int] = {}
+
+
 def _served_by(url: str) -> str:
+    CALLS[url] = CALLS.get(url, 0) + 1
     response = httpx.post(url + "/v1/chat/completions", json=BODY, timeout=10)
     assert response.status_code == 200, response.text
     return response.headers["x-champion-served-by"]
@@ -93,10 +98,17 @@ def test_two_gateways_on_postgresql_serve_a_new_promotion_within_the_bound(
                 Registry(store).promote(TASK)
             promoted = time.monotonic()
             took = [_switched(url, "second", promoted) for url in urls]
+            # Each call opened its own connection, so both workers of the first gateway
+            # served some; its /metrics adds up every worker's.
+            scrape = httpx.get(urls[0] + "/metrics", timeout=10).text
+            counted = sum(sample.value for family in text_string_to_metric_families(scrape)
+                          for sample in family.samples
+                          if sample.name == "gen_ai_client_operation_duration_seconds_count")
         finally:
             for process in processes:
                 process.terminate()
             errors = [process.communicate(timeout=20)[1] for process in processes]
     assert all(t <= BOUND_S for t in took), took
+    assert counted == CALLS[urls[0]]
     assert all("database: postgresql+psycopg://champion@" in err for err in errors)
     assert all(f"tasks: {TASK}" in err for err in errors)
