@@ -30,7 +30,7 @@ def test_errors_form_one_tree() -> None:
 
 
 def test_import_does_not_load_llama_cpp_or_http_clients() -> None:
-    heavy = ("llama_cpp", "httpx", "sqlalchemy", "pydantic", "alembic")
+    heavy = ("llama_cpp", "httpx", "aiohttp", "sqlalchemy", "pydantic", "alembic")
     code = f"import sys, champion; print(any(m in sys.modules for m in {heavy!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -33,7 +33,8 @@ def test_champion_serves_with_the_tasks_prompt_and_parser(
     answer = make_router().complete(TASK, VARS)
     assert (answer.value, answer.served_by, answer.fallback_reason) == ("billing", "champ", None)
     assert answer.text == "billing"
-    assert set(answer.timings) == {"prompt_build_ms", "inference_ms", "parse_ms", "total_ms"}
+    assert set(answer.timings) == {"prompt_build_ms", "queue_ms", "inference_ms", "parse_ms",
+                                   "total_ms"}
     assert answer.timings["total_ms"] >= answer.timings["inference_ms"] > 0
     body = champion_server.requests[-1].json()
     assert body["model"] == "champ"
@@ -316,5 +317,5 @@ def test_one_perf_line_per_stage(make_router: MakeRouter,
         make_router().complete(TASK, VARS)
     lines = [r.getMessage() for r in caplog.records if r.name == "champion.perf"]
     assert [line.split()[2] for line in lines] == [
-        "stage=prompt_build", "stage=inference", "stage=parse", "stage=total"]
+        "stage=prompt_build", "stage=queue", "stage=inference", "stage=parse", "stage=total"]
     assert all(line.startswith("[PERF] task=mini-triage") for line in lines)

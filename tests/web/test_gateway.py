@@ -260,3 +260,28 @@ def test_cli_serves_a_promoted_task(db_url: str) -> None:
             process.terminate()
             _out, err = process.communicate(timeout=10)
         assert f"http://127.0.0.1:{port}/v1" in err and token not in err
+
+
+def test_cli_names_its_database_and_warns_when_it_serves_no_task(tmp_path: Any) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("CHAMPION_TOKEN", "CHAMPION_DB")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port), "--workers", "1",
+         "--db", "sqlite:///empty.db"], stderr=subprocess.PIPE, text=True, env=env,
+        cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=10)
+    assert f"database: sqlite:///{tmp_path / 'empty.db'}" in err  # the full path
+    assert "stage: prod" in err and "tasks: none" in err
+    assert "warning: no task is promoted at stage 'prod'" in err

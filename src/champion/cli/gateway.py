@@ -1,4 +1,7 @@
-"""``champion gateway``: an OpenAI-compatible endpoint over the registry."""
+"""``champion gateway``: an OpenAI-compatible endpoint over the registry.
+
+Every option is also an environment variable (shown in ``--help``).
+"""
 
 from __future__ import annotations
 
@@ -11,33 +14,101 @@ from champion.cli.options import db_option
 __all__ = ["gateway"]
 
 
+def _env(name: str) -> str:
+    return f"CHAMPION_GATEWAY_{name}"
+
+
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default="127.0.0.1", show_default=True, envvar=_env("HOST"),
               help="Address to bind; beyond loopback CHAMPION_TOKEN must be set.")
-@click.option("--port", default=8787, show_default=True, type=int)
-@click.option("--stage", default=None, metavar="STAGE",
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535),
+              envvar=_env("PORT"))
+@click.option("--stage", default=None, metavar="STAGE", envvar="CHAMPION_STAGE",
               help="Registry stage to serve [default: CHAMPION_STAGE or prod].")
 @db_option
-def gateway(host: str, port: int, stage: str | None, db: str | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 256), default=None, envvar=_env("WORKERS"),
+              help="Processes serving on the one port [default: the number of CPUs].")
+@click.option("--max-in-flight", type=click.IntRange(1), default=None, metavar="N",
+              envvar=_env("MAX_IN_FLIGHT"),
+              help="Calls in flight per model and worker [default: 256 for an HTTP model,"
+                   " 1 for an in-process one].")
+@click.option("--max-queue", type=click.IntRange(0), default=None, metavar="N",
+              envvar=_env("MAX_QUEUE"),
+              help="Calls waiting per model and worker; more get 429 [default: as many as"
+                   " --max-in-flight; 16 for an in-process model].")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+              default=None, metavar="S", envvar=_env("TIMEOUT"),
+              help="Deadline of a model's call on the task route, queueing included"
+                   " [default: 3 × its benchmark p90, at least 1 s, at most the suite's"
+                   " timeout_s]; also the deadline of a pass-through call [default 120].")
+@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
+              envvar=_env("RETRIES"), help="Retries of a transient error within the deadline.")
+@click.option("--breaker-window", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, metavar="S", envvar=_env("BREAKER_WINDOW"),
+              help="How far back a model's breaker counts calls.")
+@click.option("--breaker-min-calls", type=click.IntRange(1), default=2, show_default=True,
+              metavar="N", envvar=_env("BREAKER_MIN_CALLS"),
+              help="A breaker never opens on fewer calls in its window.")
+@click.option("--breaker-failure-rate", type=click.FloatRange(0, 1), default=0.5,
+              show_default=True, metavar="F", envvar=_env("BREAKER_FAILURE_RATE"),
+              help="A breaker opens when more than this share of its calls failed.")
+@click.option("--breaker-cooldown", type=click.FloatRange(min=0), default=30.0,
+              show_default=True, metavar="S", envvar=_env("BREAKER_COOLDOWN"),
+              help="How long an open breaker skips its model before one probe call.")
+@click.option("--refresh", "refresh_s", type=click.FloatRange(min=0.05), default=1.0,
+              show_default=True, metavar="S", envvar=_env("REFRESH"),
+              help="How often the registry is checked for a new promotion.")
+@click.option("--stream", "stream_mode", type=click.Choice(["validated", "live"]),
+              default="validated", show_default=True, envvar=_env("STREAM"),
+              help="A task's streamed answer: validated first and sent whole, or live"
+                   " (tokens as they come; fallback only before the first).")
+@click.option("--record", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              metavar="SAMPLE", envvar=_env("RECORD"),
+              help="Share of calls written to the store as production samples.")
+@click.option("--record-text", is_flag=True, envvar=_env("RECORD_TEXT"),
+              help="Keep the prompt's and answer's text in production samples.")
+@click.option("--log-format", type=click.Choice(["text", "json", "none"]), default="text",
+              show_default=True, envvar=_env("LOG_FORMAT"),
+              help="Access log lines on stderr (never the prompt or the answer).")
+def gateway(host: str, port: int, stage: str | None, db: str | None, workers: int | None,
+            max_in_flight: int | None, max_queue: int | None, timeout_s: float | None,
+            retries: int, breaker_window: float, breaker_min_calls: int,
+            breaker_failure_rate: float, breaker_cooldown: float, refresh_s: float,
+            stream_mode: str, record: float, record_text: bool, log_format: str) -> None:
     """Serve registered champions over the OpenAI chat completions protocol.
 
     Send model "task:<task>" to reach a task's champion (with fallback to its
-    runner-up), or a registered model's id to call it directly.
+    runner-up), or a registered model's id, backend name or -m spec to call it
+    directly.
     """
     from champion.web.security import check_bind
 
     token = check_bind(host, "gateway")
-    import uvicorn
+    from champion.registry.breaker import BreakerConfig
+    from champion.registry.router import RouterConfig
+    from champion.registry.routes import HTTP_IN_FLIGHT
+    from champion.web.gateway.app import GatewayConfig
+    from champion.web.gateway.server import GatewaySettings, describe, run_gateway
 
-    from champion.registry.router import Router, RouterConfig
-    from champion.store import Store
-    from champion.web.gateway import create_gateway
-
-    stage = stage or os.environ.get("CHAMPION_STAGE") or "prod"
-    router = Router(Store(db), RouterConfig(stage=stage))
-    app = create_gateway(router, token=token)
+    settings = GatewaySettings(
+        db=db, host=host, port=port, workers=workers or os.cpu_count() or 1,
+        router=RouterConfig(
+            stage=stage or "prod", timeout_s=timeout_s, retries=retries,
+            breaker=BreakerConfig(window_s=breaker_window, min_calls=breaker_min_calls,
+                                  failure_rate=breaker_failure_rate,
+                                  cooldown_s=breaker_cooldown),
+            refresh_s=refresh_s, max_in_flight=max_in_flight, max_queue=max_queue),
+        gateway=GatewayConfig(stream=stream_mode,
+                              passthrough_timeout_s=timeout_s or 120.0),
+        record=record, record_text=record_text, log_format=log_format)
+    lines, warnings = describe(settings)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"champion gateway: http://{shown}:{port}/v1 (stage {stage},"
-               f" {len(router.tasks())} tasks){' with bearer token' if token else ''}",
-               err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    limit = max_in_flight or HTTP_IN_FLIGHT
+    click.echo(f"champion gateway: http://{shown}:{port}/v1 ({settings.workers} worker"
+               f"{'s' if settings.workers > 1 else ''}, {limit} calls in flight per model"
+               f" and worker){' with bearer token' if token else ''}", err=True)
+    for line in lines:
+        click.echo(f"  {line}", err=True)
+    for warning in warnings:
+        click.secho(f"warning: {warning}", fg="yellow", bold=True, err=True)
+    run_gateway(settings, token)

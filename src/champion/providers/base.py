@@ -13,7 +13,7 @@ with every other setting the backend cannot apply.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -30,6 +30,7 @@ __all__ = [
     "Image",
     "Message",
     "ModelIdentity",
+    "PieceSink",
     "Provider",
     "ProviderOptions",
     "parse_options",
@@ -37,6 +38,10 @@ __all__ = [
 
 #: The default cap on an answer (content and reasoning), in characters.
 MAX_ANSWER_CHARS = 1_000_000
+
+#: Receives each piece of answer text as the backend sends it (see
+#: :meth:`Provider.generate_streaming`); called inside the timed loop, so it must be cheap.
+PieceSink = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,8 @@ class GenerateRequest:
     ``extra_params`` holds generation parameters beyond the common ones (a
     suite's ``top_k``, ``min_p``, ...): a provider sends those its backend
     takes and names the others in :meth:`Provider.unapplied_settings`.
+    ``stream`` False asks for one whole answer where the protocol allows it
+    (cheaper to read; no TTFT); None leaves it to the provider's own setting.
     """
 
     messages: tuple[Message, ...]
@@ -87,6 +94,7 @@ class GenerateRequest:
     stop: tuple[str, ...] = ()
     constraint: Constraint | None = None
     extra_params: Mapping[str, Any] = field(default_factory=dict)
+    stream: bool | None = None
 
 
 @dataclass(slots=True)
@@ -184,6 +192,17 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def generate(self, request: GenerateRequest) -> Completion:
         """Run one call. Raises a ProviderError subclass on failure."""
+
+    async def generate_streaming(self, request: GenerateRequest, sink: PieceSink) -> Completion:
+        """:meth:`generate`, handing each piece of answer text to ``sink`` as it arrives.
+
+        The default hands over the whole answer at the end; streaming providers
+        override it. The returned Completion is the same as :meth:`generate`'s.
+        """
+        completion = await self.generate(request)
+        if completion.text:
+            sink(completion.text)
+        return completion
 
     def unapplied_settings(self, request: GenerateRequest) -> list[str]:
         """One human-readable note per setting this provider cannot apply to ``request``.

@@ -1,7 +1,12 @@
 """The shared base of HTTP providers: one keep-alive client, auth, secrets, error mapping.
 
 Subclasses (``openai``, ``ollama``) only build requests and read their
-protocol. The client can be injected (``client=``) for custom transports.
+protocol. The client is an ``aiohttp.ClientSession``, chosen by measurement
+(``benchmarks/http_clients.py``: a fifth to a tenth of httpx's CPU per call
+with 64 or 256 calls in flight); one is made per provider on first use, in the
+event loop that uses it, or injected (``session=``). Its connections are not
+capped here: callers bound their calls in flight (the runner's concurrency,
+the gateway's ``--max-in-flight``).
 
 Every credential the provider uses (the API key, header values filled from the
 environment, a password or query value in the base URL) is registered with
@@ -27,7 +32,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
-import httpx
+import aiohttp
 from pydantic import Field
 
 from champion.errors import (
@@ -46,8 +51,8 @@ from champion.providers.base import MAX_ANSWER_CHARS, Provider, ProviderOptions
 from champion.providers.candidate import Candidate
 from champion.secrets import redact, register_secret
 
-__all__ = ["HttpOptions", "HttpProvider", "error_for_status", "parse_retry_after",
-           "read_capped"]
+__all__ = ["HttpOptions", "HttpProvider", "body_chunks", "error_for_status",
+           "parse_retry_after", "read_capped"]
 
 _ENV = re.compile(r"\$\{(\w+)\}")
 #: How much of an error body is read: enough for any message, never a whole dump.
@@ -141,11 +146,16 @@ def error_for_status(status: int, body: str, retry_after: str | None = None) -> 
     return ProviderRejected(message, status=status)
 
 
-async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+def body_chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    """The body's bytes as they arrive, in whatever pieces the socket gave."""
+    return response.content.iter_any()
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """Up to ``limit`` bytes of the body, read in chunks; True when there was more."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in body_chunks(response):
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
@@ -155,8 +165,17 @@ async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context for every HTTPS endpoint of the process."""
-    return httpx.create_ssl_context()
+    """One verifying TLS context for every HTTPS endpoint of the process (certifi's
+    CA bundle when it is installed, else the system's)."""
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+#: How long a connection may take to open; the call's own deadline bounds the rest.
+CONNECT_TIMEOUT_S = 10.0
 
 
 class HttpProvider(Provider):
@@ -164,7 +183,8 @@ class HttpProvider(Provider):
 
     default_base_url: ClassVar[str | None] = None
 
-    def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, candidate: Candidate,
+                 session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(candidate)
         base_url = candidate.resolved_base_url() or self.default_base_url
         if not base_url:
@@ -175,41 +195,43 @@ class HttpProvider(Provider):
         # Credentials in the URL become Basic auth unless an API key is configured.
         parts = urlsplit(base_url)
         self._params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        self._basic = (unquote(parts.username or ""), unquote(parts.password or "")) \
+        basic = (unquote(parts.username or ""), unquote(parts.password or "")) \
             if parts.username else None
         for value in self._params.values():
             register_secret(value)
-        if self._basic is not None and parts.password:
+        encoded = None if basic is None else base64.b64encode(":".join(basic).encode()).decode()
+        if basic is not None and encoded is not None and parts.password:
             register_secret(parts.password)
-            register_secret(self._basic[1])
+            register_secret(basic[1])
             # A server that quotes the Authorization header back shows this form.
-            register_secret(base64.b64encode(":".join(self._basic).encode()).decode())
+            register_secret(encoded)
+        self._basic = None if encoded is None else f"Basic {encoded}"
         host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
         if parts.port:
             host = f"{host}:{parts.port}"
         self.base_url = urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
-        # Made now (TLS context and all), never while another model's call is timed.
-        self._client: httpx.AsyncClient | None = client or self._new_client(self.base_url)
-        self._own_client = client is None
+        # Made now (CA bundle and all), never while another model's call is timed;
+        # a plain-HTTP endpoint needs none.
+        self._tls: ssl.SSLContext | None = _tls_context() if parts.scheme == "https" else None
+        self._client: aiohttp.ClientSession | None = session
+        self._own_client = session is None
         self.headers()  # registers the key and header secrets before any request
 
-    @staticmethod
-    def _new_client(base_url: str) -> httpx.AsyncClient:
-        # A plain-HTTP endpoint needs no TLS context (loading the CA bundle
-        # costs tens of ms); HTTPS endpoints share one.
-        verify: ssl.SSLContext | bool = (_tls_context() if base_url.startswith("https:")
-                                         else False)
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(connect=10.0, read=None, write=30.0, pool=None),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-            verify=verify,
-        )
+    def _new_client(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=0, ssl=self._tls or True)
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S),
+            cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        """The keep-alive client (made again after :meth:`aclose`)."""
+    def client(self) -> aiohttp.ClientSession:
+        """The keep-alive session of the running event loop (made on first use, and
+        again after :meth:`aclose`)."""
         if self._client is None:
-            self._client = self._new_client(self.base_url)
+            self._client = self._new_client()
         return self._client
 
     def headers(self) -> dict[str, str]:
@@ -245,44 +267,47 @@ class HttpProvider(Provider):
 
     @asynccontextmanager
     async def stream(self, method: str, path: str, body: dict[str, Any] | bytes | None,
-                     ) -> AsyncIterator[httpx.Response]:
+                     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Send a request and yield the response with a 2xx status, mapping every failure.
 
-        ``body`` is JSON: a value, or bytes already encoded.
+        ``body`` is JSON: a value, or bytes already encoded. Redirects are not
+        followed (a credential never travels to another address).
         """
         headers = self.headers()
         self._require_key(headers)
         content = None
-        if isinstance(body, bytes):
-            content, body = body, None
+        if body is not None:
+            content = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        auth = self._basic if self._basic and "Authorization" not in headers else None
+        if self._basic and "Authorization" not in headers:
+            headers["Authorization"] = self._basic
         answered = False
         try:
-            async with self.client.stream(method, self.base_url + path, json=body,
-                                          content=content,
-                                          params=self._params or None,
-                                          headers=headers, auth=auth) as response:
+            async with self.client.request(method, self.base_url + path, data=content,
+                                           params=self._params or None, headers=headers,
+                                           allow_redirects=False) as response:
                 answered = True
-                if response.status_code >= 400:
+                if response.status >= 400:
                     raw, _cut = await read_capped(response, ERROR_BODY_BYTES)
-                    raise error_for_status(response.status_code,
+                    raise error_for_status(response.status,
                                            raw.decode("utf-8", "replace"),
                                            response.headers.get("retry-after"))
                 yield response
-        except httpx.TimeoutException as exc:
+        except aiohttp.ServerTimeoutError as exc:
             raise ProviderTimeout(f"timeout: {type(exc).__name__}") from exc
-        except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
+                aiohttp.ClientResponseError) as exc:
             if not answered:  # closed before any answer: a restart, a stale keep-alive
                 raise ProviderUnavailable(
                     redact(f"connection failed: {exc or type(exc).__name__}")) from exc
             raise ProviderProtocolError(
                 redact(f"protocol: {exc or type(exc).__name__}")) from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise ProviderUnavailable(
                 redact(f"connection failed: {type(exc).__name__}: {exc}")) from exc
 
-    async def read_answer_body(self, response: httpx.Response, limit_chars: int) -> bytes:
+    async def read_answer_body(self, response: aiohttp.ClientResponse,
+                               limit_chars: int) -> bytes:
         """A whole (non-streamed) answer body, read in chunks up to what ``limit_chars`` allows.
 
         Raises:
@@ -309,7 +334,7 @@ class HttpProvider(Provider):
             raise ProviderProtocolError(f"protocol: {path} did not answer JSON") from exc
 
     async def aclose(self) -> None:
-        """Close the client if this provider made it."""
+        """Close the session if this provider made it."""
         if self._client is not None and self._own_client:
-            await self._client.aclose()
+            await self._client.close()
         self._client = None

@@ -29,7 +29,7 @@ import time
 from contextlib import aclosing
 from typing import Any, ClassVar, Literal
 
-import httpx
+import aiohttp
 
 from champion.errors import (
     ProviderError,
@@ -42,11 +42,18 @@ from champion.providers.base import (
     GenerateRequest,
     Message,
     ModelIdentity,
+    PieceSink,
     ProviderOptions,
     parse_options,
 )
 from champion.providers.candidate import Candidate, public_url
-from champion.providers.http import METADATA_BYTES, HttpOptions, HttpProvider, read_capped
+from champion.providers.http import (
+    METADATA_BYTES,
+    HttpOptions,
+    HttpProvider,
+    body_chunks,
+    read_capped,
+)
 from champion.providers.memo import RequestMemo
 from champion.providers.stream import (
     DRAIN_LINES,
@@ -156,12 +163,13 @@ class OllamaProvider(HttpProvider):
     name: ClassVar[str] = "ollama"
     extra_params: ClassVar[frozenset[str]] = _MODEL_OPTIONS
 
-    def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, candidate: Candidate,
+                 session: aiohttp.ClientSession | None = None) -> None:
         if not candidate.base_url:
             candidate = candidate.model_copy(update={"base_url": _default_base_url()})
         options, unknown = parse_options(OllamaOptions, candidate, _MODEL_OPTIONS)
         model_options, _ = parse_options(OllamaModelOptions, candidate)
-        super().__init__(candidate, client)
+        super().__init__(candidate, session)
         self.options, self.unknown_options = options, unknown
         self.keep_alive = self.options.keep_alive
         self.unload = self.options.unload
@@ -253,6 +261,13 @@ class OllamaProvider(HttpProvider):
             ProviderRejected: the request carries images and the server lists
                 the model's capabilities without ``vision``.
         """
+        return await self._generate(request, None)
+
+    async def generate_streaming(self, request: GenerateRequest, sink: PieceSink) -> Completion:
+        """:meth:`generate`, each piece of content handed to ``sink`` as it arrives."""
+        return await self._generate(request, sink)
+
+    async def _generate(self, request: GenerateRequest, sink: PieceSink | None) -> Completion:
         if self.capabilities is not None and "vision" not in self.capabilities \
                 and any(m.images for m in request.messages):
             raise ProviderRejected(
@@ -262,10 +277,10 @@ class OllamaProvider(HttpProvider):
         final: dict[str, Any] | None = None
         latency: int | None = None
         start = time.perf_counter_ns()
-        answer = StreamedAnswer(start, self.options.max_answer_chars)
+        answer = StreamedAnswer(start, self.options.max_answer_chars, sink)
         drained = 0
         async with self.stream("POST", "/api/chat", body) as response, \
-                aclosing(LineReader(response, answer)) as lines:
+                aclosing(LineReader(body_chunks(response), answer)) as lines:
             async for line in lines:
                 if latency is not None:  # after the done object: drain, so the connection
                     drained += 1         # is reused; a server that goes on is dropped

@@ -34,7 +34,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
-import httpx
+import aiohttp
 from pydantic import Field
 
 from champion.errors import (
@@ -52,11 +52,12 @@ from champion.providers.base import (
     GenerateRequest,
     Message,
     ModelIdentity,
+    PieceSink,
     parse_options,
 )
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.grammar import labels_grammar
-from champion.providers.http import HttpOptions, HttpProvider
+from champion.providers.http import HttpOptions, HttpProvider, body_chunks
 from champion.providers.memo import RequestMemo
 from champion.providers.pricing import ListPrice, litellm_price
 from champion.providers.stream import (
@@ -110,8 +111,8 @@ class _Stream:
 
     __slots__ = ("answer", "done", "finish", "model", "timings", "usage")
 
-    def __init__(self, start_ns: int, limit: int) -> None:
-        self.answer = StreamedAnswer(start_ns, limit)
+    def __init__(self, start_ns: int, limit: int, sink: PieceSink | None = None) -> None:
+        self.answer = StreamedAnswer(start_ns, limit, sink)
         self.finish: str | None = None
         self.usage: dict[str, Any] | None = None
         self.timings: dict[str, Any] | None = None
@@ -125,9 +126,10 @@ class OpenAIProvider(HttpProvider):
     name: ClassVar[str] = "openai"
     extra_params: ClassVar[frozenset[str]] = _CHAT_PARAMS
 
-    def __init__(self, candidate: Candidate, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, candidate: Candidate,
+                 session: aiohttp.ClientSession | None = None) -> None:
         options, unknown = parse_options(OpenAIOptions, candidate)
-        super().__init__(candidate, client)
+        super().__init__(candidate, session)
         self.options, self.unknown_options = options, unknown
         self._served_model: str | None = None
         self._encoded: RequestMemo[bytes] = RequestMemo()
@@ -243,20 +245,30 @@ class OpenAIProvider(HttpProvider):
             ConstraintRejected: the server refuses the constrained-output mode
                 (it answers the same request without the constraint).
         """
+        return await self._constrained(request, None)
+
+    async def generate_streaming(self, request: GenerateRequest, sink: PieceSink) -> Completion:
+        """One chat completion, each piece of content handed to ``sink`` as it arrives
+        (all at once when the server answers one JSON document)."""
+        return await self._constrained(request, sink)
+
+    async def _constrained(self, request: GenerateRequest, sink: PieceSink | None
+                           ) -> Completion:
+        """The call, and when the server refuses a constraint: whose fault it is."""
         constraint = request.constraint
         if constraint is None or (constraint.labels and self._style(constraint) not in (
                 "grammar", "guided")):
-            return await self._generate(request)
+            return await self._generate(request, sink)
         pending = self._auto_schema_pending(constraint)
         try:
-            completion = await self._generate(request)
+            completion = await self._generate(request, sink)
         except (MissingKey, UnknownModel):
             raise
-        except ProviderRejected as exc:
+        except ProviderRejected as exc:  # refused before any piece was streamed
             if pending:  # auto: the other way to send a schema, once
                 self._settle("json_object")
                 try:
-                    return await self._generate(request)
+                    return await self._generate(request, sink)
                 except ProviderRejected:
                     self._settle(None)
             await self._blame_constraint(request, exc, pending)
@@ -278,7 +290,7 @@ class OpenAIProvider(HttpProvider):
             ConstraintRejected: the plain request is answered.
         """
         try:
-            await self._generate(replace(request, constraint=None))
+            await self._generate(replace(request, constraint=None), None)
         except ProviderError:
             return
         tried = "json_schema or json_object" if auto else self._style(request.constraint)
@@ -287,12 +299,12 @@ class OpenAIProvider(HttpProvider):
             f" answers without it ({error}); set options.constrain_with to a style it takes"
             " or output.constrain: false", status=error.status) from error
 
-    async def _generate(self, request: GenerateRequest) -> Completion:
-        stream = self.options.stream
+    async def _generate(self, request: GenerateRequest, sink: PieceSink | None) -> Completion:
+        stream = self.options.stream and request.stream is not False
         limit = self.options.max_answer_chars
         body = self._encoded.get(request, lambda r: json.dumps(self.body(r, stream)).encode())
         start = time.perf_counter_ns()
-        state = _Stream(start, limit)
+        state = _Stream(start, limit, sink)
         async with self.stream("POST", "/chat/completions", body) as response:
             if stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"):
@@ -301,13 +313,15 @@ class OpenAIProvider(HttpProvider):
                 raw = await self.read_answer_body(response, limit)
                 latency = time.perf_counter_ns() - start
                 self._read_whole(raw, state)
+                if sink is not None and state.answer.content:
+                    sink("".join(state.answer.content))
         return self._completion(state, latency)
 
-    async def _read_events(self, response: httpx.Response, state: _Stream) -> int:
+    async def _read_events(self, response: aiohttp.ClientResponse, state: _Stream) -> int:
         """Read the event stream; returns the latency (ns) at ``[DONE]`` or end of stream."""
         end: int | None = None
         drained = 0
-        async with aclosing(LineReader(response, state.answer)) as lines:
+        async with aclosing(LineReader(body_chunks(response), state.answer)) as lines:
             async for line in lines:
                 if end is not None:  # after [DONE]: drain, so the connection can be reused
                     drained += 1

@@ -19,9 +19,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
 from champion.errors import AnswerTooLarge, ProviderProtocolError, ProviderUnavailable
+from champion.providers.base import PieceSink
 from champion.providers.reasoning import AnswerTracker, split_reasoning
 from champion.secrets import redact
 
@@ -93,12 +92,15 @@ class StreamedAnswer:
     ``add`` runs inside the timed region: constant work per piece.
     """
 
-    __slots__ = ("content", "first_ns", "limit", "reasoning", "reasoning_chars", "size",
+    __slots__ = ("content", "first_ns", "limit", "reasoning", "reasoning_chars", "sink", "size",
                  "start_ns", "tracker", "ttfot_ns")
 
-    def __init__(self, start_ns: int, limit: int = 1_000_000) -> None:
+    def __init__(self, start_ns: int, limit: int = 1_000_000,
+                 sink: PieceSink | None = None) -> None:
         self.start_ns = start_ns
         self.limit = limit
+        #: Gets each piece of content as it is added (a live stream's consumer).
+        self.sink = sink
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.size = 0
@@ -132,6 +134,8 @@ class StreamedAnswer:
                 self.ttfot_ns = now
         if self.size > self.limit:
             raise self.too_large()
+        if content and self.sink is not None:
+            self.sink(content)
 
     def too_large(self) -> AnswerTooLarge:
         """The error for an answer past the cap, carrying the answer text up to it."""
@@ -152,7 +156,7 @@ class StreamedAnswer:
 
 
 class LineReader:
-    """The lines of a streamed body, decoded as strict UTF-8, each one bounded.
+    """The lines of a streamed body (its ``chunks``), decoded as strict UTF-8, each one bounded.
 
     Lines end with ``\\n`` (a trailing ``\\r`` is dropped). A line longer than
     the answer's cap allows (with room for its JSON) ends the read with
@@ -162,8 +166,8 @@ class LineReader:
     __slots__ = ("_answer", "_chunks", "_decoder", "_done", "_max_line", "_pending",
                  "_pending_len", "_ready")
 
-    def __init__(self, response: httpx.Response, answer: StreamedAnswer) -> None:
-        self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
+    def __init__(self, chunks: AsyncIterator[bytes], answer: StreamedAnswer) -> None:
+        self._chunks = chunks
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._answer = answer
         self._max_line = answer.limit * _ESCAPE_FACTOR + _LINE_SLACK

@@ -5,6 +5,7 @@
     ChampionError
      ├── InputError
      │    └── UnknownTask       no registered champion (and no override) for the task
+     ├── OverCapacity          a model's calls in flight and its queue are full: refused at once
      └── RoutingError           a task could not be answered
           ├── AllModelsFailed   every model failed; ``failures`` names each
           └── DisagreementError verify=True and the models did not agree
@@ -24,14 +25,15 @@ __all__ = [
     "DisagreementError",
     "FailureKind",
     "ModelFailure",
+    "OverCapacity",
     "RoutingError",
     "UnknownTask",
 ]
 
 #: Why one model did not serve: a provider error kind, output the task's parser
-#: rejects, or a breaker that is open.
+#: rejects, a breaker that is open, or no room in its queue.
 FailureKind = Literal["timeout", "unavailable", "rate_limited", "rejected", "protocol",
-                      "internal", "unparseable", "circuit_open"]
+                      "internal", "unparseable", "circuit_open", "over_capacity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +47,13 @@ class Answer:
         served_by: the id of the model that answered.
         model: the name the backend knows that model by.
         fallback_reason: why the champion did not serve; None when it did.
-        timings: ``prompt_build_ms``, ``inference_ms``, ``parse_ms``, ``total_ms``.
+        timings: ``prompt_build_ms``, ``queue_ms`` (waiting for a turn on a busy
+            model), ``inference_ms``, ``parse_ms``, ``total_ms``.
         verified: both models answered and agreed (``verify=True``).
         prompt_tokens: as the backend counted them, when it did.
         completion_tokens: as the backend counted them, when it did.
+        finish_reason: why the model stopped, as the backend said (``stop``;
+            ``length`` when ``max_tokens`` cut the answer), when it said.
     """
 
     task: str
@@ -61,6 +66,7 @@ class Answer:
     verified: bool = False
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    finish_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,26 @@ class UnknownTask(InputError):
                          f" run 'champion promote {task}' first")
         self.task = task
         self.stage = stage
+
+
+class OverCapacity(ChampionError):
+    """A model has ``limit`` calls in flight and ``queue`` more waiting (``queue_full``),
+    or a waiting call's turn did not come before its deadline (``queue_timeout``).
+
+    Attributes:
+        model: the model's id.
+        reason: ``queue_full`` or ``queue_timeout``.
+        retry_after_s: when trying again may find room (whole seconds).
+    """
+
+    def __init__(self, model: str, reason: str, limit: int, queue: int,
+                 retry_after_s: float = 1.0) -> None:
+        what = (f"{limit} calls in flight and {queue} waiting" if reason == "queue_full"
+                else "no turn came before the call's deadline")
+        super().__init__(f"{model} is over capacity: {what}")
+        self.model = model
+        self.reason = reason
+        self.retry_after_s = retry_after_s
 
 
 class RoutingError(ChampionError):

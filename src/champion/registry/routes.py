@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from champion.providers.candidate import Candidate, public_url
+from champion.registry.admission import Admission
 from champion.registry.breaker import BreakerConfig, CircuitBreaker
 from champion.scoring.outputs import OutputFormat
 from champion.suite.model import Suite
@@ -27,21 +28,48 @@ from champion.suite.model import Suite
 if TYPE_CHECKING:
     from champion.providers.base import Provider
 
-__all__ = ["ModelSlot", "OutputFormat", "Route", "env_prefix", "override_candidate"]
+__all__ = ["HTTP_IN_FLIGHT", "LOCAL_IN_FLIGHT", "LOCAL_QUEUE", "ModelSlot", "OutputFormat",
+           "Route", "SlotLimits", "env_prefix", "override_candidate"]
+
+#: Calls in flight per model and event loop (a gateway worker) by default: an HTTP model...
+HTTP_IN_FLIGHT = 256
+#: ...and an in-process model, which answers one call at a time,
+LOCAL_IN_FLIGHT = 1
+#: with this many more waiting (an HTTP model's queue is as long as its in-flight bound).
+LOCAL_QUEUE = 16
 
 Role = Literal["champion", "runner-up"]
 
 
-class ModelSlot:
-    """One model the router calls: its candidate, figures, breaker and providers.
+@dataclass(frozen=True, slots=True)
+class SlotLimits:
+    """Calls in flight and waiting per model; None: sized from the backend
+    (:data:`HTTP_IN_FLIGHT`, or :data:`LOCAL_IN_FLIGHT` and :data:`LOCAL_QUEUE`)."""
 
-    Providers are created on first use, once per event loop (an HTTP client's
-    connections belong to the loop that opened them), and then reused.
+    max_in_flight: int | None = None
+    max_queue: int | None = None
+
+    def of(self, local: bool) -> tuple[int, int]:
+        """(in flight, queue) for an in-process (``local``) or HTTP model."""
+        limit = self.max_in_flight or (LOCAL_IN_FLIGHT if local else HTTP_IN_FLIGHT)
+        default_queue = LOCAL_QUEUE if local and self.max_in_flight is None else limit
+        return limit, default_queue if self.max_queue is None else self.max_queue
+
+
+class ModelSlot:
+    """One model the router calls: its candidate, figures, breaker, providers and admission.
+
+    Providers and admissions are created on first use, once per event loop
+    (an HTTP client's connections belong to the loop that opened them), and
+    then reused.
     """
 
-    __slots__ = ("_providers", "breaker", "candidate", "key", "median_ms", "name", "p90_ms")
+    __slots__ = ("_admissions", "_on_queue", "_providers", "breaker", "candidate", "key",
+                 "limits", "median_ms", "name", "p90_ms", "recent_s")
 
-    def __init__(self, candidate: Candidate, key: str, breaker: BreakerConfig, *,
+    def __init__(self, candidate: Candidate, key: str, breaker: BreakerConfig,
+                 limits: SlotLimits | None = None,
+                 on_queue: Callable[[str, int], None] | None = None, *,
                  median_ms: float | None = None, p90_ms: float | None = None) -> None:
         self.candidate = candidate
         self.key = key
@@ -49,7 +77,13 @@ class ModelSlot:
         self.median_ms = median_ms
         self.p90_ms = p90_ms
         self.breaker = CircuitBreaker(breaker)
+        #: A moving average of this model's recent answered calls (s), None before one.
+        self.recent_s: float | None = None
+        self.limits = limits or SlotLimits()
+        self._on_queue = on_queue
         self._providers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Provider] = \
+            weakref.WeakKeyDictionary()
+        self._admissions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Admission] = \
             weakref.WeakKeyDictionary()
 
     def provider(self) -> Provider:
@@ -62,6 +96,33 @@ class ModelSlot:
             provider = create_provider(self.candidate)
             self._providers[loop] = provider
         return provider
+
+    def admission(self) -> Admission:
+        """This loop's bound on the model's calls in flight and waiting."""
+        loop = asyncio.get_running_loop()
+        admission = self._admissions.get(loop)
+        if admission is None:
+            limit, queue = self.limits.of(self.provider().local)
+            admission = Admission(self.name, limit, queue, self._on_queue)
+            self._admissions[loop] = admission
+        return admission
+
+    def expected_s(self) -> float:
+        """How long a call to this model is expected to take: its registered median,
+        else the average of its recent calls, else 0."""
+        if self.median_ms is not None:
+            return self.median_ms / 1000
+        return self.recent_s or 0.0
+
+    def answered(self, seconds: float) -> None:
+        """Count an answered call's duration into :attr:`recent_s`."""
+        recent = self.recent_s
+        self.recent_s = seconds if recent is None else recent + 0.1 * (seconds - recent)
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for this model now, over every loop."""
+        return sum(admission.waiting for admission in list(self._admissions.values()))
 
     async def aclose(self) -> None:
         """Close this loop's provider (connections of other loops close with them)."""
@@ -134,11 +195,15 @@ def model_key(candidate: Candidate) -> str:
 
 
 def override_candidate(task: str, role: Role, registered: Candidate | None,
-                       environ: Mapping[str, str]) -> Candidate | None:
-    """The candidate the environment names for ``role`` of ``task``, if it names one.
+                       environ: Mapping[str, str],
+                       known: Mapping[str, Candidate] | None = None) -> Candidate | None:
+    """The candidate the environment names for ``role`` of ``task``: None when it names
+    none, ``registered`` when it names that very model.
 
-    Settings the environment leaves out come from the registered model when it
-    runs on the same provider (its endpoint, API key variable and options).
+    A model the environment names by the id or backend name of another registered
+    model on the same provider (and endpoint, when one is given) is that model, so it
+    serves under its id. Settings the environment leaves out come from the registered
+    model when it runs on the same provider (its endpoint, API key variable and options).
     """
     prefix = env_prefix(task) + ("" if role == "champion" else "FALLBACK_")
     model = environ.get(prefix + "MODEL")
@@ -147,9 +212,14 @@ def override_candidate(task: str, role: Role, registered: Candidate | None,
     provider = environ.get(prefix + "PROVIDER") or (
         registered.provider if registered is not None else "openai")
     base_url = environ.get(prefix + "BASE_URL") or None
+    if (registered is not None and registered.provider == provider
+            and registered.model == model and base_url in (None, registered.base_url)):
+        return registered
+    for candidate in (known or {}).values():
+        if (model in (candidate.id, candidate.model) and candidate.provider == provider
+                and base_url in (None, candidate.base_url)):
+            return candidate
     if registered is not None and registered.provider == provider:
-        if (registered.model == model and base_url in (None, registered.base_url)):
-            return registered
         return registered.model_copy(update={
             "id": model, "model": model, "base_url": base_url or registered.base_url})
     return Candidate(id=model, provider=provider, model=model, base_url=base_url)

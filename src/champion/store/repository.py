@@ -27,6 +27,7 @@ from champion.secrets import redact as redact_secrets
 from champion.store import schema
 from champion.store.engine import open_engine, redact, run_write
 from champion.store.migrations import upgrade
+from champion.store.production import ProductionQueries
 from champion.store.promotions import PromotionQueries
 from champion.store.queries import RunQueries
 from champion.store.rows import model_from_row, model_to_row, trial_to_row, utc
@@ -68,8 +69,9 @@ class StoredTrials:
         return f"StoredTrials(run_id={self._run_id!r})"
 
 
-class Store(RunQueries, PromotionQueries, WorkflowQueries):
-    """Runs, trials, rankings, promotions and workflows in any SQLAlchemy database.
+class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries):
+    """Runs, trials, rankings, promotions, workflows and production samples in any
+    SQLAlchemy database.
 
     Opening a database brings its schema to the newest revision first.
     """

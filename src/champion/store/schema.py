@@ -25,8 +25,8 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["metadata", "promotions", "rankings", "run_models", "runs", "trials",
-           "workflow_promotions", "workflow_routes", "workflow_verifications"]
+__all__ = ["metadata", "production_samples", "promotions", "rankings", "run_models", "runs",
+           "trials", "workflow_promotions", "workflow_routes", "workflow_verifications"]
 
 metadata = MetaData()
 
@@ -184,4 +184,34 @@ workflow_verifications = Table(
     Column("plan", JSON, nullable=False),
     Column("measured", JSON),
     Index("ix_workflow_verifications_workflow", "workflow", "started_at"),
+)
+
+#: A sample of the calls the gateway served (``champion gateway --record``): what
+#: happened and how long it took; the prompt as a hash, its text and the
+#: answer's only with ``--record-text``. ``task`` is empty for a pass-through call.
+production_samples = Table(
+    "production_samples", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("task", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("requested", String(300), nullable=False),
+    Column("served_by", String(300), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("error_kind", String(40)),
+    Column("fallback", String(200)),
+    Column("stream", String(20), nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("queue_ms", Float, nullable=False),
+    Column("inference_ms", Float, nullable=False),
+    Column("parse_ms", Float, nullable=False),
+    Column("ttft_ms", Float),
+    Column("parse_ok", Boolean),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("finish_reason", String(50)),
+    Column("prompt_sha256", String(64), nullable=False),
+    Column("prompt_text", Text),
+    Column("answer_text", Text),
+    Index("ix_production_samples_task_at", "task", "at"),
 )

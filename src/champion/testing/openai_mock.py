@@ -39,8 +39,20 @@ Mode = Literal["ok", "bad_json"] | Fault
 _PIECE = 65_536  # characters per chunk of the huge answer
 
 
+def _cut(text: str, max_tokens: Any) -> tuple[str, str]:
+    """The answer as ``max_tokens`` leaves it (one word is one token), and why it ended."""
+    words = re.findall(r"\s*\S+\s*", text)
+    if type(max_tokens) is int and 0 < max_tokens < len(words):
+        return "".join(words[:max_tokens]).rstrip(), "length"
+    return text, "stop"
+
+
 class MockOpenAIServer(LoopbackServer):
     """Answers ``/v1/chat/completions`` after ``delay_ms``; streams one chunk per word.
+
+    With ``cut_at_max_tokens``, one word counts as one token: an answer longer
+    than the request's ``max_tokens`` is cut there and ends with
+    ``finish_reason: "length"``, as a real server's would.
 
     Args:
         reply: the answer, or a function of the last user message.
@@ -55,13 +67,14 @@ class MockOpenAIServer(LoopbackServer):
             (a :class:`RawResponse`, or a function of the request); may be set
             at any time.
         vision: take images (False: a chat with images gets 400).
+        cut_at_max_tokens: cut answers at the request's ``max_tokens``.
     """
 
     def __init__(self, reply: str | Callable[[str], str] = "ok", *, delay_ms: float = 0.0,
                  mode: Mode = "ok", reasoning: str = "", usage: bool = True,
                  model: str = "mock", fail_first: int = 0, fail_status: int = 429,
                  retry_after: str | None = "1", raw: RawHook | None = None,
-                 vision: bool = True) -> None:
+                 vision: bool = True, cut_at_max_tokens: bool = False) -> None:
         super().__init__()
         self.vision = vision
         #: Every image received, decoded, in order.
@@ -78,6 +91,10 @@ class MockOpenAIServer(LoopbackServer):
         self.raw = raw
         #: Chat completion requests received.
         self.chat_requests = 0
+        #: Cut answers at the request's ``max_tokens`` (one word, one token).
+        self.cut_at_max_tokens = cut_at_max_tokens
+        #: The last answer's finish_reason: ``length`` when ``max_tokens`` cut it.
+        self.finish = "stop"
 
     def _answer(self, body: dict[str, Any], images: list[bytes]) -> str:
         if images:
@@ -141,11 +158,13 @@ class MockOpenAIServer(LoopbackServer):
         start = time.perf_counter()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        text = self._answer(body, images)
+        text, finish = _cut(self._answer(body, images),
+                            body.get("max_tokens") if self.cut_at_max_tokens else None)
+        self.finish = finish
         if body.get("stream"):
-            await self._stream(body, text, respond)
+            await self._stream(body, text, respond, finish)
         else:
-            await self._whole_answer(text, start, respond)
+            await self._whole_answer(text, start, respond, finish)
 
     async def _fault_before_answer(self, request: Request, respond: Responder) -> bool:
         """Faults that happen before any answer; True when one did."""
@@ -178,23 +197,24 @@ class MockOpenAIServer(LoopbackServer):
             return False
         return True
 
-    def _whole(self, text: str, start: float) -> dict[str, Any]:
+    def _whole(self, text: str, start: float, finish: str = "stop") -> dict[str, Any]:
         tokens = max(1, len(text.split()))
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if self.reasoning:
             message["reasoning_content"] = self.reasoning
         return {"id": "mock-1", "object": "chat.completion", "model": self.model,
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": tokens,
                           "total_tokens": 10 + tokens}}
 
-    async def _whole_answer(self, text: str, start: float, respond: Responder) -> None:
+    async def _whole_answer(self, text: str, start: float, respond: Responder,
+                            finish: str = "stop") -> None:
         mode = self.mode
         if mode == "huge":
             text = "billing " + "x" * HUGE_CHARS
         elif mode in ("hang_mid_stream", "endless"):
             await asyncio.sleep(HANG_S)
-        body = json.dumps(self._whole(text, start)).encode()
+        body = json.dumps(self._whole(text, start, finish)).encode()
         if mode == "truncated":
             await respond.cut(body[:len(body) // 2], "application/json")
         elif mode == "bad_utf8":
@@ -203,7 +223,8 @@ class MockOpenAIServer(LoopbackServer):
         else:
             await respond.send(200, body, "application/json")
 
-    async def _stream(self, body: dict[str, Any], text: str, respond: Responder) -> None:
+    async def _stream(self, body: dict[str, Any], text: str, respond: Responder,
+                      finish: str = "stop") -> None:
         await respond.start_stream("text/event-stream")
 
         async def event(data: dict[str, Any] | str) -> None:
@@ -248,7 +269,7 @@ class MockOpenAIServer(LoopbackServer):
         words = re.findall(r"\s*\S+\s*", text) or [text]
         for word in words:
             await event(chunk({"content": word}))
-        await event(chunk({}, "stop"))
+        await event(chunk({}, finish))
         if self.usage and (body.get("stream_options") or {}).get("include_usage"):
             await event({"id": "mock-1", "object": "chat.completion.chunk", "model": self.model,
                          "choices": [], "usage": {

@@ -7,6 +7,7 @@ and suite text are escaped by the templates (autoescaping) and by the charts.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from champion.report.html import charts, environment, pairwise_rows, viability
 from champion.report.svg import TrendPoint, trend
 from champion.report.view import ModelView, RunView
 from champion.store import Store
+from champion.store.production import ProductionSummary
 from champion.web.compare import RunDiff, diff_runs
 from champion.web.runs import RunCache, RunRow, TaskRow
 from champion.web.security import BearerTokenMiddleware
@@ -96,6 +98,19 @@ def _entry_json(entry: Any) -> dict[str, Any]:
             "promoted_at": promoted.isoformat() if promoted is not None else None,
             "champion": model(getattr(entry, "champion", None)),
             "runner_up": model(getattr(entry, "runner_up", None))}
+
+
+#: Production figures on a task page are at most this old (a cached page shows them).
+PRODUCTION_REFRESH_S = 10.0
+
+
+def _production_json(summary: ProductionSummary) -> dict[str, Any]:
+    return {"calls": summary.calls, "served": summary.served, "errors": summary.errors,
+            "fallbacks": summary.fallbacks, "p50_ms": summary.p50_ms, "p95_ms": summary.p95_ms,
+            "error_rate": summary.error_rate, "fallback_rate": summary.fallback_rate,
+            "first": summary.first.isoformat() if summary.first else None,
+            "last": summary.last.isoformat() if summary.last else None,
+            "by_model": dict(summary.by_model)}
 
 
 def _task_json(row: TaskRow) -> dict[str, Any]:
@@ -210,7 +225,9 @@ class _Dashboard:
         With ``cached_only``, None unless every part is known without asking the store.
         """
         if run_ids is None:
-            return self.runs.store_stamp(cached_only)
+            stamp = self.runs.store_stamp(cached_only)
+            # Production samples arrive all the time: pages show them at most this old.
+            return None if stamp is None else (stamp, int(time.time() // PRODUCTION_REFRESH_S))
         stamps = tuple(self.runs.stamp(run_id, cached_only) for run_id in run_ids)
         return None if cached_only and None in stamps else stamps
 
@@ -287,7 +304,8 @@ class _Dashboard:
         return self.page("task.html", task=task, rows=rows, view=latest,
                          model_href=lambda model: _href("tasks", task, "models", model),
                          registered=registered, trend=trend(points),
-                         charts=charts(latest) if latest else None)
+                         charts=charts(latest) if latest else None,
+                         production=self.runs.store.production_summary(task))
 
     def model(self, request: Request) -> Response:
         task, model = request.path_params["task"], request.path_params["model"]
@@ -333,6 +351,7 @@ class _Dashboard:
         return JSONResponse({
             "task": task, "runs": [_row_json(r) for r in rows],
             "registered": {stage: _entry_json(e) for stage, e in registered.items()},
+            "production": _production_json(self.runs.store.production_summary(task)),
             "latest": latest.data if latest else None})
 
     def api_model(self, request: Request) -> Response:

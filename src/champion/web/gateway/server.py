@@ -1,0 +1,159 @@
+"""Running the gateway: one process, or N worker processes on one port.
+
+:func:`run_gateway` serves with uvicorn (uvloop and httptools when installed).
+With ``workers`` above 1, uvicorn starts N processes that share the listening
+socket; each builds its own app from the settings the parent passes in the
+environment (:func:`app_from_env`), so each has its own database connection,
+route table, breakers, queues, HTTP connections and sample recorder, and
+Prometheus values go to a folder the parent makes and removes
+(``PROMETHEUS_MULTIPROC_DIR``), summed at each scrape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from champion.registry.breaker import BreakerConfig
+from champion.registry.router import Router, RouterConfig
+from champion.store import Store, database_url
+from champion.store.engine import redact
+from champion.web.gateway.access import ACCESS_LOGGER, AccessLog
+from champion.web.gateway.app import Gateway, GatewayConfig
+from champion.web.gateway.calls import CallObserver
+from champion.web.gateway.metrics import GatewayMetrics
+from champion.web.gateway.recorder import SampleRecorder
+from champion.web.gateway.wire import error_body
+from champion.web.security import ASGIApp, BearerTokenMiddleware, server_token
+
+__all__ = ["GatewaySettings", "app_from_env", "build_app", "describe", "run_gateway"]
+
+SETTINGS_ENV = "CHAMPION_GATEWAY_SETTINGS"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything ``champion gateway`` serves with.
+
+    Attributes:
+        db: the database URL (None: ``CHAMPION_DB``, else the default SQLite file).
+        host, port: where to listen.
+        workers: processes serving on the one port.
+        router: stage, deadlines, retries, breaker, limits, refresh interval.
+        gateway: stream mode and pass-through deadline.
+        record: the share of calls written to the store as production samples.
+        record_text: keep the prompt's and answer's text in those samples.
+        log_format: the access log's lines: ``text`` or ``json``; ``none``: no log.
+    """
+
+    db: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8787
+    workers: int = 1
+    router: RouterConfig = field(default_factory=RouterConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    record: float = 0.0
+    record_text: bool = False
+    log_format: str = "text"
+
+    def to_json(self) -> str:
+        """The settings as JSON (for worker processes)."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> GatewaySettings:
+        """Settings written by :meth:`to_json`."""
+        data: dict[str, Any] = json.loads(text)
+        router = dict(data.pop("router"))
+        router["breaker"] = BreakerConfig(**router["breaker"])
+        return cls(router=RouterConfig(**router), gateway=GatewayConfig(**data.pop("gateway")),
+                   **data)
+
+
+def _access_logger(log_format: str) -> list[CallObserver]:
+    if log_format == "none":
+        return []
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return [AccessLog(json_lines=log_format == "json")]
+
+
+def build_app(settings: GatewaySettings, token: str | None = None) -> ASGIApp:
+    """The gateway app for ``settings``, with its own store, router and recorder."""
+    store = Store(settings.db)
+    router = Router(store, settings.router)
+    observers = _access_logger(settings.log_format)
+    on_start, on_stop = [], [store.close]
+    if settings.record > 0:
+        recorder = SampleRecorder(store, settings.router.stage, settings.record,
+                                  settings.record_text)
+        observers.append(recorder)
+        on_start.append(recorder.start)
+        on_stop.insert(0, recorder.stop)
+    app = Gateway(router, settings.gateway, GatewayMetrics(), observers, on_start, on_stop)
+    if token is None:
+        return app
+    return BearerTokenMiddleware(app, token, error_body=error_body)
+
+
+def app_from_env() -> ASGIApp:
+    """A worker's app, from the settings its parent put in ``CHAMPION_GATEWAY_SETTINGS``."""
+    return build_app(GatewaySettings.from_json(os.environ[SETTINGS_ENV]), server_token())
+
+
+def describe(settings: GatewaySettings) -> tuple[list[str], list[str]]:
+    """What the gateway will serve: lines to print, and warnings.
+
+    Names the database (credentials hidden; a SQLite file by its full path),
+    the stage and its tasks; warns when no task is registered there.
+    """
+    url = database_url(settings.db)
+    shown = redact(url)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        shown = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    stage = settings.router.stage
+    with Store(url) as store:
+        router = Router(store, settings.router)
+        tasks = router.tasks()
+        router.close()
+    lines = [f"database: {shown}", f"stage: {stage}",
+             "tasks: " + (", ".join(tasks) if tasks else "none")]
+    warnings = []
+    if not tasks:
+        warnings.append(f"no task is promoted at stage {stage!r} in {shown}: every 'task:' call"
+                        " will be answered 404. Promote one (champion promote TASK), or point"
+                        " --db / CHAMPION_DB at the database your runs are in.")
+    return lines, warnings
+
+
+def run_gateway(settings: GatewaySettings, token: str | None = None) -> None:
+    """Serve until interrupted (uvicorn; N worker processes when ``workers`` > 1)."""
+    import uvicorn
+
+    common: dict[str, Any] = {"host": settings.host, "port": settings.port,
+                              "log_level": "warning", "access_log": False,
+                              "lifespan": "on", "backlog": 4096, "timeout_graceful_shutdown": 10}
+    if settings.workers <= 1:
+        uvicorn.run(build_app(settings, token), **common)
+        return
+    metrics_dir = tempfile.mkdtemp(prefix="champion-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    try:
+        uvicorn.run("champion.web.gateway.server:app_from_env", factory=True,
+                    workers=settings.workers, **common)
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(metrics_dir, ignore_errors=True)
