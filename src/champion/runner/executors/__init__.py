@@ -15,6 +15,7 @@ from champion.runner.executors.base import (
     ExecutorOptions,
     ModelReady,
     RunSetup,
+    TrialLost,
     Work,
     parse_executor_options,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ExecutorOptions",
     "ModelReady",
     "RunSetup",
+    "TrialLost",
     "Work",
     "executor_class",
     "executor_names",
