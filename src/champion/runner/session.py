@@ -206,11 +206,12 @@ class RunSession:
             mine = self.runs.get(model.model)
             if mine is None:
                 continue
-            if model.key and model.key != mine.key:
+            # An empty key is learnt where the model loads (a file only workers have).
+            if model.key and mine.key and model.key != mine.key:
                 raise InputError(f"resume={previous.run_id!r}: candidate {model.model!r} was"
                                  f" {model.key} in that run, not {mine.key}")
             self.runs[model.model] = replace(
-                model, key=mine.key, lane=mine.lane,
+                model, key=mine.key or model.key, lane=mine.lane,
                 candidate=model.candidate or mine.candidate)
 
     # -- the run ----------------------------------------------------------------

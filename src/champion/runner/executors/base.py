@@ -73,7 +73,9 @@ class ModelReady:
             wave may load it again; that is no new cold start).
         excluded: why the model failed preflight (a missing package or key,
             an unknown model, a constrained-output mode the server rejects);
-            it then runs no trial.
+            it then runs no trial. An executor whose workers can be lost also
+            says so when a model can run no further (no node can hold it any
+            more); the session then stops the model with that reason.
     """
 
     run: ModelRun
