@@ -34,9 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import os
-import re
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -46,14 +43,19 @@ from typing import Any, ClassVar
 import ray
 from pydantic import Field
 from ray.exceptions import RayActorError, RayError
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from champion.errors import ChampionError, InputError
-from champion.providers.candidate import Candidate
+from champion.errors import ChampionError
 from champion.providers.registry import providers
 from champion.records import ModelRun, Trial
 from champion.runner.executors._ray_actor import ModelActor
-from champion.runner.executors._ray_nodes import ActorNeeds, needs_of, node_id, unplaceable
+from champion.runner.executors._ray_cluster import (
+    actor_options,
+    cluster_nodes,
+    connect,
+    first_line,
+    named_variables,
+)
+from champion.runner.executors._ray_nodes import needs_of, unplaceable
 from champion.runner.executors.base import (
     Executor,
     ExecutorOptions,
@@ -71,7 +73,6 @@ __all__ = ["RayExecutor", "RayOptions"]
 
 #: How often a model waiting for a node checks the cluster can still hold it.
 _POLL_S = 0.5
-_VARIABLE = re.compile(r"\$\{(\w+)\}")
 
 
 class RayOptions(ExecutorOptions):
@@ -119,15 +120,16 @@ class RayExecutor(Executor):
 
     def __init__(self, setup: RunSetup, options: ExecutorOptions | None = None) -> None:
         super().__init__(setup, options)
-        assert isinstance(self.options, RayOptions)
-        self.ray_options: RayOptions = self.options
-        self._started = _connect(self.ray_options)
+        self.ray_options = (self.options if isinstance(self.options, RayOptions)
+                            else RayOptions.model_validate(self.options.model_dump()))
+        wanted = self.ray_options
+        self._started = connect(wanted.address, wanted.slot_resource, wanted.object_store_mb)
         # Every candidate's slot here: HTTP ones run from it; an embedded one only
         # lends its record (key, price), computed where the driver can.
         self.local = LocalExecutor(setup)
         self.actor_models = {m: slot.candidate for m, slot in self.local.slots.items()
                              if _runs_in_actor(slot)}
-        nodes = _nodes()
+        nodes = cluster_nodes()
         self._needs = {m: needs_of(c, self.ray_options.slot_resource)
                        for m, c in self.actor_models.items()}
         self._records: dict[str, ModelRun] = {}
@@ -263,13 +265,14 @@ class RayExecutor(Executor):
             assert actor.ready is not None
             return actor, replace(actor.ready, first_load=False)
         needs = self._needs[model]
-        nodes = _nodes()
+        nodes = cluster_nodes()
         why = unplaceable(needs, nodes)
         if why is not None:
             raise _CannotRun(why)
-        setup = RunSetup(self.setup.suite, (self.actor_models[model],), self.setup.config)
-        handle: Any = self._actor_class.options(**self._actor_options(model, needs, nodes)
-                                           ).remote(setup)
+        candidate = self.actor_models[model]
+        options = actor_options(needs, nodes, named_variables(candidate))
+        handle: Any = self._actor_class.options(**options).remote(
+            RunSetup(self.setup.suite, (candidate,), self.setup.config))
         actor = self._actors[model] = _Actor(handle, {})
         try:
             actor.where = await self._placed(model, actor)
@@ -283,11 +286,11 @@ class RayExecutor(Executor):
         except RayActorError as exc:
             self._kill(model)
             if exc.actor_init_failed:
-                raise _CannotRun(f"its actor could not start: {_first_line(exc)}") from None
+                raise _CannotRun(f"its actor could not start: {first_line(exc)}") from None
             raise _Lost(_loss(actor.where, exc)) from None
         except RayError as exc:
             self._kill(model)
-            raise _CannotRun(f"its actor could not start: {_first_line(exc)}") from None
+            raise _CannotRun(f"its actor could not start: {first_line(exc)}") from None
         except BaseException:
             self._kill(model)
             raise
@@ -310,33 +313,13 @@ class RayExecutor(Executor):
                     return where
                 for parked in list(self._parked):
                     self._kill(parked)
-                why = unplaceable(self._needs[model], _nodes())
+                why = unplaceable(self._needs[model], cluster_nodes())
                 if why is not None:
                     raise _CannotRun(why)
         finally:
             self._waiting -= 1
             if not placed.done():
                 placed.cancel()
-
-    def _actor_options(self, model: str, needs: ActorNeeds,
-                       nodes: list[dict[str, Any]]) -> dict[str, Any]:
-        resources = dict(needs.resources)
-        options: dict[str, Any] = {
-            "num_cpus": resources.pop("CPU"), "num_gpus": resources.pop("GPU", 0),
-            "max_restarts": 0, "max_task_retries": 0, "max_concurrency": 1,
-        }
-        if "memory" in resources:
-            options["memory"] = int(resources.pop("memory"))
-        options["resources"] = resources
-        if needs.labels:
-            options["label_selector"] = dict(needs.labels)
-        pinned = node_id(needs, nodes)
-        if pinned is not None:
-            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(pinned, soft=False)
-        env = named_variables(self.actor_models[model])
-        if env:
-            options["runtime_env"] = {"env_vars": env}
-        return options
 
     def _stopped(self, model: str, why: str) -> ModelReady:
         """The model can run no more trials: the session stops it with ``why``."""
@@ -367,36 +350,6 @@ class RayExecutor(Executor):
             ray.shutdown()
 
 
-def _connect(options: RayOptions) -> bool:
-    """Connect to the cluster (or start a local instance); True when this run must
-    disconnect afterwards.
-
-    Raises:
-        InputError: no cluster at the address.
-    """
-    if ray.is_initialized():
-        return False
-    address = options.address or os.environ.get("RAY_ADDRESS") or None
-    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
-    try:
-        if address:
-            ray.init(address=address, **quiet)
-        else:
-            ray.init(address="local", resources={options.slot_resource: 1},
-                     object_store_memory=options.object_store_mb * 1024**2,
-                     include_dashboard=False, **quiet)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise InputError(f"ray executor: cannot connect to the Ray cluster at {address!r}:"
-                         f" {_first_line(exc)}") from None
-    return True
-
-
-def _nodes() -> list[dict[str, Any]]:
-    """Every node of the cluster, dead ones included (``Alive``, ``Resources``, ``Labels``)."""
-    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
-    return nodes
-
-
 def _runs_in_actor(slot: ModelSlot) -> bool:
     """An in-process model: the provider says so (or its class, when the provider
     could not be built here, e.g. a model file only the workers have)."""
@@ -406,16 +359,6 @@ def _runs_in_actor(slot: ModelSlot) -> bool:
         return providers.get(slot.candidate.provider).local
     except ChampionError:
         return False
-
-
-def named_variables(candidate: Candidate) -> dict[str, str]:
-    """The environment variables the candidate names, as set here (and nothing else)."""
-    names = set(_VARIABLE.findall(candidate.base_url or ""))
-    for value in candidate.headers.values():
-        names.update(_VARIABLE.findall(value))
-    if candidate.api_key_env:
-        names.add(candidate.api_key_env)
-    return {name: os.environ[name] for name in sorted(names) if name in os.environ}
 
 
 def _peek(planned: Any, again: deque[tuple[Case, int]]) -> bool:
@@ -433,10 +376,6 @@ def _awaitable(ref: Any) -> asyncio.Future[Any]:
     """An object ref as an asyncio future: collected as it finishes, on the event loop
     (a blocking ``ray.wait`` would stall the HTTP models timed on this loop)."""
     return asyncio.wrap_future(ref.future())
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _loss(where: Mapping[str, Any], exc: BaseException) -> str:
