@@ -22,9 +22,11 @@ from champion.errors import InputError
 from champion.providers.candidate import Candidate
 from champion.runner.executors._ray_nodes import ActorNeeds, node_id
 
-__all__ = ["actor_options", "cluster_nodes", "connect", "first_line", "named_variables"]
+__all__ = ["actor_options", "cause_line", "cluster_nodes", "connect", "first_line",
+           "named_variables"]
 
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: How long connecting to a cluster's address may take before it counts as unreachable.
 _CONNECT_TIMEOUT_S = 5.0
 
@@ -53,8 +55,11 @@ def connect(address: str | None, slot_resource: str, object_store_mb: int) -> bo
                      object_store_memory=object_store_mb * 1024**2,
                      include_dashboard=False, **quiet)
     except (ConnectionError, ValueError, RuntimeError) as exc:
+        hint = ("" if os.environ.get("RAY_AUTH_MODE") == "token" else
+                " (a cluster with token authentication needs RAY_AUTH_MODE=token and its"
+                " token in RAY_AUTH_TOKEN or ~/.ray/auth_token)")
         raise InputError(f"ray executor: cannot connect to the Ray cluster at {address!r}:"
-                         f" {first_line(exc)}") from None
+                         f" {first_line(exc)}{hint}") from None
     return True
 
 
@@ -116,4 +121,12 @@ def actor_options(needs: ActorNeeds, nodes: list[dict[str, Any]],
 
 def first_line(exc: BaseException) -> str:
     """The first line of an error's message (Ray's run to many lines)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (_ANSI.sub("", str(exc)).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def cause_line(exc: BaseException) -> str:
+    """The last line of an error raised on a worker: the original exception, which
+    Ray's message ends with after a traceback."""
+    lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines()]
+    lines = [line for line in lines if line and not set(line) <= {"^", "~", " "}]
+    return lines[-1] if lines else type(exc).__name__

@@ -50,9 +50,9 @@ from champion.records import ModelRun, Trial
 from champion.runner.executors._ray_actor import ModelActor
 from champion.runner.executors._ray_cluster import (
     actor_options,
+    cause_line,
     cluster_nodes,
     connect,
-    first_line,
     named_variables,
 )
 from champion.runner.executors._ray_nodes import needs_of, unplaceable
@@ -286,11 +286,11 @@ class RayExecutor(Executor):
         except RayActorError as exc:
             self._kill(model)
             if exc.actor_init_failed:
-                raise _CannotRun(f"its actor could not start: {first_line(exc)}") from None
+                raise _CannotRun(_no_start(exc)) from None
             raise _Lost(_loss(actor.where, exc)) from None
         except RayError as exc:
             self._kill(model)
-            raise _CannotRun(f"its actor could not start: {first_line(exc)}") from None
+            raise _CannotRun(_no_start(exc)) from None
         except BaseException:
             self._kill(model)
             raise
@@ -381,6 +381,11 @@ def _awaitable(ref: Any) -> asyncio.Future[Any]:
 def _loss(where: Mapping[str, Any], exc: BaseException) -> str:
     node = str(where.get("node") or "?")[:8]
     return f"actor on node {node} ({where.get('ip') or '?'}) lost: {type(exc).__name__}"
+
+
+def _no_start(exc: BaseException) -> str:
+    return (f"its actor could not start on the worker: {cause_line(exc)} (every node needs"
+            " the same champion installed: pip install 'champion[local,ray]')")
 
 
 def _gave_up(losses: int, reason: str) -> str:
