@@ -314,37 +314,69 @@ def test_a_bundled_gguf_model_runs_on_a_worker_as_it_does_here(nodes: Nodes,
         (t.case_id, t.output) for t in local.trials)
 
 
-def test_a_lost_node_loses_no_trial_and_duplicates_none(nodes: Nodes, tmp_path: Path) -> None:
-    spares = [nodes.cluster.add_node(num_cpus=1, resources={SLOT: 1},
-                                     labels={"pool": "spare"}) for _ in range(2)]
-    by_id = {node.node_id: node for node in spares}
-    removal: list[threading.Thread] = []
-    seen: list[tuple[str, str, int]] = []
+def _remove_when(nodes: Nodes, mover: str, after: int, on: dict[str, Any],
+                 seen: list[tuple[str, str, int]], removal: list[threading.Thread]
+                 ) -> RunListener:
+    """A listener that crashes the node ``mover`` runs on after its ``after``-th trial."""
 
     class Remove(RunListener):
         def trial_done(self, model: str, trial: Trial) -> None:
             seen.append(trial.key)
-            if model == "mover" and len(seen) == 4 and trial.where:
-                # A crash of the node the model runs on, with calls in flight there.
-                doomed = by_id[trial.where["node"]]
-                removal.append(threading.Thread(
-                    target=nodes.cluster.remove_node, args=(doomed, False)))
-                removal[0].start()
+            mine = sum(1 for key in seen if key[0] == mover)
+            if model == mover and mine == after and trial.where:
+                # The node dies with calls of the model in flight there.
+                removal.append(threading.Thread(target=nodes.cluster.remove_node,
+                                                args=(on[trial.where["node"]], False)))
+                removal[-1].start()
 
+    return Remove()
+
+
+def test_a_lost_node_loses_no_trial_and_duplicates_none(nodes: Nodes, tmp_path: Path) -> None:
+    spares = [nodes.cluster.add_node(num_cpus=1, resources={SLOT: 1},
+                                     labels={"pool": "spare"}) for _ in range(2)]
+    seen: list[tuple[str, str, int]] = []
+    removal: list[threading.Thread] = []
     sink = MemorySink()
+    listener = _remove_when(nodes, "mover", 4, {n.node_id: n for n in spares}, seen, removal)
     result = run_suite(suite_file(tmp_path, cases=10, repeats=3),
-                       [embedded("mover", 40, {"labels": {"pool": "spare"}})],
-                       config=ray_config(), db=sink, listener=Remove())
+                       [embedded("mover", 40, {"labels": {"pool": "spare"}}),
+                        embedded("bystander", 20, {"labels": {"disk": "a"}})],
+                       config=ray_config(), db=sink, listener=listener)
     for thread in removal:
         thread.join()
     stored = [t.key for t in sink.iter_trials(result.run_id)]
-    assert result.status == "complete"
-    assert len(seen) == len(set(seen)) == len(stored) == len(set(stored)) == 30
-    lost = result.config["trials_lost"]["mover"]
-    assert lost >= 1
-    [mover] = result.models
-    assert any("lost to infrastructure" in note for note in mover.notes)
+    assert result.status == "complete" and len(removal) == 1
+    assert len(seen) == len(set(seen)) == len(stored) == len(set(stored)) == 2 * 30
+    assert result.config["trials_lost"]["mover"] >= 1 and set(result.config["trials_lost"]) == {
+        "mover"}
+    runs = {m.model: m for m in result.models}
+    assert any("lost to infrastructure" in note for note in runs["mover"].notes)
+    assert runs["bystander"].stopped is None and runs["mover"].stopped is None
     assert all(t.correct and t.error is None for t in sink.iter_trials(result.run_id))
-    nodes_used = [(t.where or {}).get("node") for t in
-                  sorted(sink.iter_trials(result.run_id), key=lambda t: t.position)]
-    assert len(set(nodes_used)) == 2 and nodes_used[-1] != nodes_used[0]
+    moved = [(t.where or {}).get("node") for t in sorted(
+        (t for t in sink.iter_trials(result.run_id) if t.model == "mover"),
+        key=lambda t: t.position)]
+    assert len(set(moved)) == 2 and moved[-1] != moved[0]
+
+
+def test_a_model_whose_only_node_is_lost_stops_instead_of_waiting(nodes: Nodes,
+                                                                   tmp_path: Path) -> None:
+    lonely = nodes.cluster.add_node(num_cpus=1, resources={SLOT: 1}, labels={"pool": "lonely"})
+    seen: list[tuple[str, str, int]] = []
+    removal: list[threading.Thread] = []
+    sink = MemorySink()
+    listener = _remove_when(nodes, "stranded", 3, {lonely.node_id: lonely}, seen, removal)
+    result = run_suite(suite_file(tmp_path, cases=10, repeats=3),
+                       [embedded("stranded", 40, {"labels": {"pool": "lonely"}}),
+                        embedded("fine", 5, {"labels": {"disk": "b"}})],
+                       config=ray_config(), db=sink, listener=listener)
+    for thread in removal:
+        thread.join()
+    runs = {m.model: m for m in result.models}
+    assert result.status == "complete" and result.champion == "fine"
+    assert (runs["stranded"].stopped or "").startswith(
+        "excluded: no node of the Ray cluster can hold it")
+    stranded = [t.key for t in sink.iter_trials(result.run_id) if t.model == "stranded"]
+    assert 3 <= len(stranded) == len(set(stranded)) < 30
+    assert result.config["trials_lost"]["stranded"] >= 1
