@@ -14,7 +14,10 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +47,7 @@ from champion.runner.executors._ray_nodes import needs_of
 from champion.runner.executors.ray import RayExecutor, RayOptions
 from champion.store import Store
 from champion.suite import load_suite
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 SLOT = "champion_bench"
 
@@ -257,6 +260,39 @@ def test_champion_run_executor_ray_joins_the_cluster_at_its_address(
     with Store(f"sqlite:///{tmp_path / 'c.db'}") as store:
         where = {t.model: (t.where or {}).get("node") for t in store.iter_trials(run["run_id"])}
     assert where == {"on-a": nodes.a, "http": None}
+
+
+def test_sigterm_mid_run_exits_143_with_what_was_measured_stored(nodes: Nodes,
+                                                                   tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    models = _models_file(tmp_path).read_text().replace("delay_ms: 2", "delay_ms: 100")
+    (tmp_path / "slow.yaml").write_text(models)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "champion.cli", "run", str(suite_file(tmp_path, cases=10)),
+         "--models", str(tmp_path / "slow.yaml"), "--executor", "ray", "--ray-address",
+         nodes.cluster.address, "--strategy", "full", "--db", db],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        env={**os.environ, "RAY_ADDRESS": ""})
+    try:
+        with Store(db) as store:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                started = store.latest_run("scale-out")
+                if started is not None and store.count_trials(started.run_id) >= 3:
+                    break
+                time.sleep(0.1)
+        run.send_signal(signal.SIGTERM)
+        output, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 143, output
+    with Store(db) as store:
+        stored = store.latest_run("scale-out")
+        assert stored is not None
+        measured = store.count_trials(stored.run_id)
+    assert stored.status == "interrupted" and 3 <= measured < 2 * 20
+    assert slots_freed()
 
 
 def test_an_address_nothing_answers_at_or_an_unknown_option_is_bad_input(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import socket
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +49,9 @@ def connect(address: str | None, slot_resource: str, object_store_mb: int) -> bo
     if address:
         _check_reachable(address)
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    # ray.init replaces the SIGTERM handler with sys.exit; champion's own (exit 143
+    # once what was measured is stored) stays.
+    sigterm = signal.getsignal(signal.SIGTERM)
     try:
         if address:
             ray.init(address=address, **quiet)
@@ -60,6 +65,9 @@ def connect(address: str | None, slot_resource: str, object_store_mb: int) -> bo
                 " token in RAY_AUTH_TOKEN or ~/.ray/auth_token)")
         raise InputError(f"ray executor: cannot connect to the Ray cluster at {address!r}:"
                          f" {first_line(exc)}{hint}") from None
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, sigterm)
     return True
 
 

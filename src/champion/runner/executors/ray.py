@@ -235,6 +235,8 @@ class RayExecutor(Executor):
                     except RayActorError as exc:
                         reason = _loss(actor.where, exc)
                         lost = [(case, batch), *in_flight.values()]
+                        for other in in_flight:  # they fail the same way; nobody waits
+                            other.cancel()
                         in_flight.clear()
                         self._kill(model)
                         actor, losses = None, losses + 1
