@@ -14,6 +14,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -254,6 +255,7 @@ def test_champion_run_executor_ray_joins_the_cluster_at_its_address(
                    "--strategy", "full", "--db", f"sqlite:///{tmp_path / 'c.db'}",
                    "--json", str(out), env={"RAY_ADDRESS": ""})
     assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"run [0-9a-f]{12} started", done.stdout.splitlines()[0])
     run = json.loads(out.read_text())
     assert (run["executor"], run["trials_lost"]) == ("ray", {})
     assert sorted(run["lanes"]) == [["http"], ["on-a"]]

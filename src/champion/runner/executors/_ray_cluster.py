@@ -48,7 +48,7 @@ def connect(address: str | None, slot_resource: str, object_store_mb: int) -> bo
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
         _check_reachable(address)
-    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     # ray.init replaces the SIGTERM handler with sys.exit; champion's own (exit 143
     # once what was measured is stored) stays.
     sigterm = signal.getsignal(signal.SIGTERM)
