@@ -30,7 +30,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev,ray]'
 	# pip's wheel cache ignores CMAKE_ARGS: a llama-cpp-python built natively
 	# earlier on this machine would be reused. Check what was built; rebuild if native.
 	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE" || ( \

@@ -30,7 +30,15 @@ def test_errors_form_one_tree() -> None:
 
 
 def test_import_does_not_load_llama_cpp_or_http_clients() -> None:
-    heavy = ("llama_cpp", "httpx", "aiohttp", "sqlalchemy", "pydantic", "alembic")
+    heavy = ("llama_cpp", "httpx", "aiohttp", "sqlalchemy", "pydantic", "alembic", "ray")
     code = f"import sys, champion; print(any(m in sys.modules for m in {heavy!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_only_the_ray_executor_imports_ray() -> None:
+    code = ("import sys; import champion.cli.main, champion.runner as r;"
+            " r.executor_class('local'); r.executor_names();"
+            " print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -19,6 +19,10 @@ class Trial:
     ``error_kind`` is set on error trials from the exception's class:
     ``timeout``, ``unavailable``, ``rate_limited``, ``rejected``, ``protocol``
     or ``internal`` (``skipped`` when the model was not called at all).
+
+    ``where`` says where a trial ran when that is not this machine: on a Ray
+    worker ``{"node": <node id>, "ip": <address>, "gpus": [<ids>], "threads": n}``;
+    None for trials the local executor ran (this process, or the endpoint it called).
     """
 
     model: str
@@ -45,6 +49,7 @@ class Trial:
     server_tokens_per_s: float | None = None
     started_at: datetime | None = None
     error_kind: str | None = None
+    where: dict[str, Any] | None = None
 
     @property
     def is_error(self) -> bool:

@@ -315,3 +315,20 @@ def test_numbers_no_server_sends_are_protocol_errors_not_overflows() -> None:
     final = {"done": True, "eval_count": "a", "eval_duration": 1}
     with pytest.raises(ProviderProtocolError, match="eval_count is a str"):
         Ollama._completion(StreamedAnswer(0), final, 1)
+
+
+def test_a_local_test_model_runs_in_process_and_loads_for_load_ms(tmp_path: Path) -> None:
+    from champion import run_suite
+    from champion.runner import MemorySink
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("task: t\nprompt: {user: 'Ticket {n}'}\noutput: {kind: label, labels: [ok]}"
+                     "\ncases:\n  - {id: a, vars: {n: 1}, expected: ok}\n")
+    local = Candidate(id="in", provider="test", model="in",
+                      options={"reply": "ok", "local": True, "load_ms": 80})
+    remote = Candidate(id="out", provider="test", model="out", options={"reply": "ok"})
+    assert TestProvider(local).local and not TestProvider(remote).local
+    result = run_suite(suite, [local, remote], repeats=1, db=MemorySink())
+    runs = {m.model: m for m in result.models}
+    assert runs["in"].key == "test/in@in-process" and runs["out"].key == "test/out@test"
+    assert runs["in"].cold_start_ms is not None and runs["in"].cold_start_ms >= 80

@@ -33,11 +33,13 @@ from champion.runner import (
     RunListener,
     RunSession,
     StrategyStalled,
+    TrialLost,
     Work,
     executors,
     strategies,
 )
 from champion.runner.lanes import THIS_MACHINE, Placement, host_of
+from champion.runner.strategies import Outcome
 from champion.runner.strategies.full import FullStrategy
 from champion.suite import load_suite
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
@@ -243,6 +245,50 @@ def test_any_executor_runs_through_the_session_and_contention_is_warned(suite: P
     one_host.placements = {"short": Placement("host-a", "a"), "long": Placement("host-a", "b")}
     assert RunSession(repeated, candidates, RunConfig(strategy="full"), MemorySink(),
                       executor=one_host).lanes == [["short", "long"]]
+
+
+class LossyExecutor(TimedExecutor):
+    """Every third trial of ``long`` is first lost (its worker died), then run again."""
+
+    name: ClassVar[str] = "lossy"
+
+    async def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial | TrialLost, None]:
+        yield ModelReady(self._runs[work.model])
+        for index, (case, batch) in enumerate(work.trials):
+            if work.model == "long" and index % 3 == 0:
+                yield TrialLost(work.model, case.id, batch, f"node n{index} died")
+                yield ModelReady(self._runs[work.model], first_load=False)
+            yield Trial(model=work.model, case_id=case.id, batch=batch, position=-1,
+                        correct=True, output="ok", got="ok", parsed_ok=True, latency_ms=5.0)
+
+
+def test_lost_trials_are_counted_never_stored_and_run_again(suite: Path) -> None:
+    candidates = [Candidate(id=m, provider="test", model=m) for m in ("short", "long")]
+    sink = MemorySink()
+    seen: list[Outcome] = []
+
+    class Watching(FullStrategy):
+        def observe(self, outcome: Outcome) -> None:
+            seen.append(outcome)
+            super().observe(outcome)
+
+    strategies.add("watching", Watching)
+    try:
+        session = RunSession(load_suite(suite), candidates, RunConfig(strategy="watching"),
+                             sink, executor=LossyExecutor())
+        result = asyncio.run(session.run())
+    finally:
+        strategies.remove("watching")
+    keys = [t.key for t in sink.iter_trials(result.run_id)]
+    assert result.status == "complete" and len(keys) == len(set(keys)) == 2 * 12
+    assert len(seen) == 24 and not any(o.error or not o.correct for o in seen)
+    assert result.config["trials_lost"] == {"long": 4}
+    assert run_to_json(result)["trials_lost"] == {"long": 4}
+    [long_model] = [m for m in result.models if m.model == "long"]
+    assert [n for n in long_model.notes if "lost" in n] == [
+        "4 trial(s) lost to infrastructure (lost; last: node n9 died); never counted,"
+        " each ran again"]
+    assert {q.status for q in result.ranking.models} == {"champion", "runner-up"}
 
 
 def test_executors_are_found_by_name_and_unknown_ones_are_input_errors() -> None:

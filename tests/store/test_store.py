@@ -56,8 +56,10 @@ def test_every_field_of_a_run_and_its_models_survives(any_db: str) -> None:
         models[0].stopped, models[0].memory_mb, models[0].cold_start_ms = "slow", 512.0, 3.5
         for m in models:
             store.add_model("r1", m)
-        store.add_trials("r1", [trial("a", "C1", 0), trial("b", "C2", 1, correct=False,
-                                                           error="timeout: slow")])
+        on_worker = trial("a", "C1", 0)
+        on_worker.where = {"node": "5e1f", "ip": "10.0.0.7", "gpus": ["0"], "threads": 8}
+        store.add_trials("r1", [on_worker, trial("b", "C2", 1, correct=False,
+                                                 error="timeout: slow")])
         store.finish_run(run)
         loaded = store.load_run("r1")
     assert loaded.models == models
@@ -65,8 +67,8 @@ def test_every_field_of_a_run_and_its_models_survives(any_db: str) -> None:
         "fp1", [["a", "b"]], {"concurrency": 1}, run.format_version)
     assert (loaded.started_at, loaded.finished_at, loaded.status) == (
         run.started_at, run.finished_at, "complete")
-    assert list(loaded.trials) == [trial("a", "C1", 0), trial("b", "C2", 1, correct=False,
-                                                                 error="timeout: slow")]
+    assert list(loaded.trials) == [on_worker, trial("b", "C2", 1, correct=False,
+                                                    error="timeout: slow")]
     assert (loaded.champion, loaded.runner_up) == ("a", "b")
 
 

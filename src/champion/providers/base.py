@@ -168,8 +168,9 @@ class Provider(abc.ABC):
     """
 
     name: ClassVar[str]
-    #: In-process providers run model-major with concurrency 1.
-    local: ClassVar[bool] = False
+    #: In-process providers run model-major with concurrency 1 (a Ray executor runs
+    #: them in an actor on a worker). A class may let a candidate's options decide.
+    local: bool = False
 
     #: ``GenerateRequest.extra_params`` keys this provider applies.
     extra_params: ClassVar[frozenset[str]] = frozenset()
@@ -237,6 +238,11 @@ class Provider(abc.ABC):
         resolved, ...): recorded with the candidate, so production calls the model
         the way it was measured. Default: none."""
         return {}
+
+    def threads(self) -> int | None:
+        """CPU threads the loaded model computes with, when the backend says; None
+        otherwise (recorded with each trial run on a Ray worker)."""
+        return None
 
     def memory_mb(self) -> float | None:
         """Memory the loaded model takes as its backend reports it (MB), None when it

@@ -15,6 +15,7 @@ from champion.errors import CandidateError
 
 __all__ = [
     "Candidate",
+    "NodeNeeds",
     "Price",
     "assign_ids",
     "expand_spec",
@@ -33,6 +34,33 @@ class Price(BaseModel):
     output_per_mtok: float = Field(ge=0)
 
 
+class NodeNeeds(BaseModel):
+    """What an embedded candidate needs of the cluster node it runs on (the models
+    file's ``placement``; the ``ray`` executor reads it, the local executor ignores it).
+
+    Attributes:
+        num_cpus: CPUs the model's actor holds; default the candidate's
+            ``n_threads`` option, else 1.
+        num_gpus: GPUs it holds (Ray sets ``CUDA_VISIBLE_DEVICES`` to them).
+        memory_gb: memory it holds (Ray's logical ``memory`` resource).
+        resources: custom resources a node must advertise (``ray start
+            --resources '{"vram_gb": 24}'``), amounts it holds.
+        labels: node labels the node must carry (``ray start --labels``): a value,
+            ``!value``, ``in(a,b)`` or ``!in(a,b)``.
+        node: one node only, by its Ray node id, address or host name (where the
+            model file is).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    num_cpus: float | None = Field(default=None, gt=0)
+    num_gpus: float = Field(default=0.0, ge=0)
+    memory_gb: float | None = Field(default=None, gt=0)
+    resources: dict[str, float] = {}
+    labels: dict[str, str] = {}
+    node: str | None = None
+
+
 class Candidate(BaseModel):
     """One model configuration to benchmark."""
 
@@ -47,6 +75,7 @@ class Candidate(BaseModel):
     options: dict[str, Any] = {}
     price: Price | None = None
     size_gb: float | None = None
+    placement: NodeNeeds | None = None
 
     def resolved_base_url(self) -> str | None:
         """``base_url`` with ``${VAR}`` filled from the environment."""

@@ -153,7 +153,7 @@ class LlamaCppProvider(Provider):
     """Runs a .gguf model (or ``builtin:NAME``) in this process."""
 
     name: ClassVar[str] = "llamacpp"
-    local: ClassVar[bool] = True
+    local = True
     extra_params: ClassVar[frozenset[str]] = _SAMPLING
 
     def __init__(self, candidate: Candidate) -> None:
@@ -430,6 +430,10 @@ class LlamaCppProvider(Provider):
         if llm is not None:
             llm.close()
         self._closing.clear()  # on this thread: nothing of the model runs any more
+
+    def threads(self) -> int | None:
+        """``n_threads`` of the loaded model (llama.cpp's default when not set)."""
+        return None if self._llm is None else int(self._llm.n_threads)
 
     def identity(self) -> ModelIdentity:
         """Provider, model and the GGUF file's SHA-256; with an adapter, a digest of

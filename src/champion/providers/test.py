@@ -6,6 +6,9 @@ Options (``-m test/NAME`` or a models file)::
       reply: "billing"                 # the default answer
       rules: [["charged", "billing"]]  # first regex matching the prompt wins
       delay_ms: 5                      # simulated model time
+      local: true                      # an in-process model (one call at a time; under
+                                       # the ray executor it runs in an actor on a worker)
+      load_ms: 200                     # simulated weight loading (part of the cold start)
       error: unavailable               # every call fails with this error kind:
                                        # timeout | unavailable | rate_limited | rejected
                                        # | protocol | internal
@@ -51,6 +54,8 @@ class TestOptions(ProviderOptions):
     reply: str = ""
     rules: list[tuple[str, str]] = Field(default_factory=list)
     delay_ms: float = Field(default=0.0, ge=0)
+    local: bool = False
+    load_ms: float = Field(default=0.0, ge=0)
     error: Literal["timeout", "unavailable", "rate_limited", "rejected", "protocol",
                    "internal"] | None = None
 
@@ -66,7 +71,7 @@ _ERRORS: dict[str, type[ProviderError]] = {
 
 
 class TestProvider(Provider):
-    """Answers from rules; optionally sleeps or fails."""
+    """Answers from rules; optionally sleeps, loads slowly, fails, or runs in process."""
 
     name: ClassVar[str] = "test"
     __test__ = False  # not a pytest class
@@ -78,7 +83,14 @@ class TestProvider(Provider):
         self._rules = [(re.compile(p, re.IGNORECASE), r) for p, r in options.rules]
         self._delay_s = options.delay_ms / 1000
         self._error = _ERRORS[options.error] if options.error else None
+        self._load_s = options.load_ms / 1000
+        self.local = options.local
         self.calls = 0
+
+    async def load(self) -> None:
+        """Sleep ``load_ms`` (an in-process model reading its weights)."""
+        if self._load_s:
+            await asyncio.sleep(self._load_s)
 
     async def generate(self, request: GenerateRequest) -> Completion:
         """Answer the last message by the first matching rule."""

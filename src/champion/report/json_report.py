@@ -38,6 +38,7 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "lanes": result.lanes,
         "executor": result.config.get("executor", "local"),
         "strategy_options": result.config.get("strategy_options") or {},
+        "trials_lost": result.config.get("trials_lost") or {},
         "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
         "pareto_frontier": frontier,
     }

@@ -23,6 +23,7 @@ from champion.runner.executors import (
     ExecutorOptions,
     ModelReady,
     RunSetup,
+    TrialLost,
     Work,
     executor_class,
     executor_names,
@@ -46,6 +47,6 @@ from champion.runner.strategies import (
 __all__ = ["Executor", "ExecutorOptions", "LanePolicy", "LocalExecutor", "MemorySink",
            "ModelReady", "NoCandidateLeft", "NullListener", "Outcome", "RunConfig",
            "RunListener", "RunLoop", "RunPlan", "RunSession", "RunSetup", "Strategy",
-           "StrategyOptions", "StrategyStalled", "TrialSink", "Work", "batch_order",
+           "StrategyOptions", "StrategyStalled", "TrialLost", "TrialSink", "Work", "batch_order",
            "executor_class", "executor_names", "executors", "ranking_rules", "strategies",
            "strategy_class", "strategy_names"]

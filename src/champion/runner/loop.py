@@ -12,6 +12,7 @@ the trials, this bookkeeping is the same.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import replace
@@ -20,7 +21,7 @@ from champion.errors import ChampionError
 from champion.records import ModelRun, Trial
 from champion.runner.config import RunListener
 from champion.runner.contention import ContentionTracker
-from champion.runner.executors.base import Executor, ModelReady, Work
+from champion.runner.executors.base import Executor, ModelReady, TrialLost, Work
 from champion.runner.lanes import lanes_of
 from champion.runner.recorder import Recorder
 from champion.runner.strategies import Strategy
@@ -57,6 +58,8 @@ class RunLoop:
         self.cases = cases
         self.runs = runs
         self.contention = ContentionTracker()
+        #: Trials lost to infrastructure, per model (run again; never stored).
+        self.lost: Counter[str] = Counter()
         self._seen_loaded: set[str] = set()
 
     async def run(self) -> None:
@@ -102,6 +105,7 @@ class RunLoop:
         self.listener.model_started(model, total)
         work = Work(model, self.lanes[model], self._pending(model),
                     lambda: strategy.keep_running(model))
+        lost: TrialLost | None = None
         try:
             async with aclosing(self.executor.execute(work)) as events:
                 async for event in events:
@@ -109,11 +113,19 @@ class RunLoop:
                         self.contention.trial(model, event.latency_ms)
                         self.recorder.record(event)
                         await self.recorder.maybe_flush()
+                    elif isinstance(event, TrialLost):
+                        self.lost[model] += 1
+                        lost = event
                     else:
                         await self._ready(model, event)
         finally:
             await self.recorder.flush()
         run = self.runs[model]
+        if lost is not None:
+            note = (f"{self.lost[model]} trial(s) lost to infrastructure ({TrialLost.kind};"
+                    f" last: {lost.reason}); never counted, each ran again")
+            run.notes = [n for n in run.notes if " lost to infrastructure " not in n] + [note]
+            self.listener.model_notes(model, [note])
         run.stopped = strategy.stopped.get(model)
         await self.recorder.model(run)
         self.listener.model_finished(model, run.stopped)

@@ -153,6 +153,9 @@ class RunSession:
         if self.previous is not None:
             self._restore_models(self.previous)
         self.warnings: list[str] = []
+        #: Trials lost to infrastructure per model (run again elsewhere; never stored).
+        self.trials_lost: dict[str, int] = dict(
+            (self.previous.config or {}).get("trials_lost") or {}) if self.previous else {}
 
     # -- resume ---------------------------------------------------------------
 
@@ -203,11 +206,12 @@ class RunSession:
             mine = self.runs.get(model.model)
             if mine is None:
                 continue
-            if model.key and model.key != mine.key:
+            # An empty key is learnt where the model loads (a file only workers have).
+            if model.key and mine.key and model.key != mine.key:
                 raise InputError(f"resume={previous.run_id!r}: candidate {model.model!r} was"
                                  f" {model.key} in that run, not {mine.key}")
             self.runs[model.model] = replace(
-                model, key=mine.key, lane=mine.lane,
+                model, key=mine.key or model.key, lane=mine.lane,
                 candidate=model.candidate or mine.candidate)
 
     # -- the run ----------------------------------------------------------------
@@ -233,7 +237,8 @@ class RunSession:
                     "strategy_options": self.strategy_options.model_dump(mode="json"),
                     "executor": self.config.executor,
                     "executor_options": dict(self.config.executor_options),
-                    "lane_policy": self.config.lanes, "warnings": list(self.warnings)},
+                    "lane_policy": self.config.lanes, "warnings": list(self.warnings),
+                    "trials_lost": dict(self.trials_lost)},
         )
 
     async def run(self) -> RunResult:
@@ -281,6 +286,8 @@ class RunSession:
                 self.runs[model].notes = [*self.runs[model].notes, warning]
                 self.warnings.append(f"{model}: {warning}")
                 self.sink.add_model(self.run_id, self.runs[model])
+            for model, count in loop.lost.items():
+                self.trials_lost[model] = self.trials_lost.get(model, 0) + count
             failed = self._all_excluded()
             result = self._result("failed" if failed and status == "complete" else status)
             self.sink.finish_run(result)

@@ -107,6 +107,7 @@ trials = Table(
     Column("server_tokens_per_s", Float),
     Column("started_at", DateTime(timezone=True)),
     Column("error_kind", String(20)),
+    Column("where", JSON),
     Index("uq_trials_key", "run_id", "model", "case_id", "batch", unique=True),
     Index("ix_trials_run_id", "run_id", "id"),
 )

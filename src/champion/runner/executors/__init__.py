@@ -9,12 +9,16 @@ the ``champion[ray]`` extra). Third-party executors register through the
 
 from __future__ import annotations
 
+import importlib.util
+
+from champion.errors import MissingDependency
 from champion.plugins import Registry
 from champion.runner.executors.base import (
     Executor,
     ExecutorOptions,
     ModelReady,
     RunSetup,
+    TrialLost,
     Work,
     parse_executor_options,
 )
@@ -24,6 +28,7 @@ __all__ = [
     "ExecutorOptions",
     "ModelReady",
     "RunSetup",
+    "TrialLost",
     "Work",
     "executor_class",
     "executor_names",
@@ -54,3 +59,13 @@ def _local() -> type[Executor]:
     from champion.runner.executors.local import LocalExecutor
 
     return LocalExecutor
+
+
+@executors.register("ray")
+def _ray() -> type[Executor]:
+    if importlib.util.find_spec("ray") is None:
+        raise MissingDependency("the ray executor needs the ray package:"
+                                " pip install 'champion[ray]'", "ray")
+    from champion.runner.executors.ray import RayExecutor
+
+    return RayExecutor

@@ -35,6 +35,7 @@ __all__ = [
     "ExecutorOptions",
     "ModelReady",
     "RunSetup",
+    "TrialLost",
     "Work",
     "parse_executor_options",
 ]
@@ -72,12 +73,39 @@ class ModelReady:
             wave may load it again; that is no new cold start).
         excluded: why the model failed preflight (a missing package or key,
             an unknown model, a constrained-output mode the server rejects);
-            it then runs no trial.
+            it then runs no trial. An executor whose workers can be lost also
+            says so when a model can run no further (no node can hold it any
+            more); the session then stops the model with that reason.
     """
 
     run: ModelRun
     first_load: bool = True
     excluded: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrialLost:
+    """A trial that was in flight when the worker running it was lost (its node died,
+    its process crashed): an infrastructure loss, never a wrong answer.
+
+    It is not a trial: nothing is stored under its (model, case, batch), the
+    strategy never sees it, and the executor runs it again where the model can
+    still run. The session counts losses into the model's notes and the run.
+
+    Attributes:
+        model: the candidate's id.
+        case_id: the case that was asked.
+        batch: its batch.
+        reason: what was lost (the node, the error), for the notes.
+    """
+
+    #: The error kind of a lost trial, beside those of error trials.
+    kind: ClassVar[str] = "lost"
+
+    model: str
+    case_id: str
+    batch: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +151,13 @@ class Executor(abc.ABC):
         """Models that cannot run at all, known before any call: id → why."""
 
     @abc.abstractmethod
-    def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial, None]:
+    def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial | TrialLost, None]:
         """Load (or reuse) the model, then yield :class:`ModelReady` once and each
-        :class:`Trial` as it finishes, until the work is done or stopped."""
+        :class:`Trial` as it finishes, until the work is done or stopped.
+
+        An executor whose workers can be lost yields a :class:`TrialLost` for each
+        trial in flight on a lost worker, then (when the model could be placed
+        again) another :class:`ModelReady` and the lost trials run anew."""
 
     @asynccontextmanager
     async def wave(self, models: Sequence[str]) -> AsyncIterator[None]:
