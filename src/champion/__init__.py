@@ -77,6 +77,7 @@ if _typing.TYPE_CHECKING:
     from champion.runner.config import RunConfig, RunListener
     from champion.runner.executors import register_executor
     from champion.runner.executors.base import Executor, ExecutorOptions, ModelReady, RunSetup, Work
+    from champion.runner.executors.local import LocalExecutor
     from champion.runner.memory import MemorySink
     from champion.runner.session import NoCandidateLeft
     from champion.runner.strategies import register_strategy
@@ -114,6 +115,7 @@ _LAZY = {
     "Executor": "champion.runner.executors.base",
     "ExecutorOptions": "champion.runner.executors.base",
     "GenerateRequest": "champion.providers.base",
+    "LocalExecutor": "champion.runner.executors.local",
     "MemorySink": "champion.runner.memory",
     "Message": "champion.providers.base",
     "ModelFailure": "champion.registry.answers",
@@ -199,6 +201,7 @@ __all__ = [
     "ExecutorOptions",
     "GenerateRequest",
     "InputError",
+    "LocalExecutor",
     "MemorySink",
     "Message",
     "MissingDependency",

@@ -24,7 +24,7 @@ ProviderFactory = Callable[[], type[Provider]]
 #: Every provider class, by name.
 providers: Registry[type[Provider]] = Registry("provider", "champion.providers")
 
-#: What the README tells users to install for the embedded provider.
+#: What Getting started tells users to install for the embedded provider.
 LOCAL_INSTALL = ("pip install 'champion[local]' with the portable build flags:"
                  " CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
                  " -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF'")
