@@ -88,6 +88,9 @@ if _typing.TYPE_CHECKING:
     from champion.suite.loader import load_suite
     from champion.suite.model import Case, Suite
     from champion.web.dashboard import create_dashboard
+    from champion.web.gateway import create_gateway
+    from champion.web.gateway.app import GatewayConfig
+    from champion.web.gateway.server import GatewaySettings, run_gateway
     from champion.web.pages import DashboardPage, register_page
     from champion.workflow.items import load_items
     from champion.workflow.loader import load_workflow
@@ -114,6 +117,8 @@ _LAZY = {
     "DisagreementError": "champion.registry.answers",
     "Executor": "champion.runner.executors.base",
     "ExecutorOptions": "champion.runner.executors.base",
+    "GatewayConfig": "champion.web.gateway.app",
+    "GatewaySettings": "champion.web.gateway.server",
     "GenerateRequest": "champion.providers.base",
     "LocalExecutor": "champion.runner.executors.local",
     "MemorySink": "champion.runner.memory",
@@ -160,6 +165,7 @@ _LAZY = {
     "averify_plan": "champion.workflow.verify",
     "check_entry": "champion.registry.check",
     "create_dashboard": "champion.web.dashboard",
+    "create_gateway": "champion.web.gateway",
     "load_items": "champion.workflow.items",
     "load_suite": "champion.suite.loader",
     "load_workflow": "champion.workflow.loader",
@@ -173,6 +179,7 @@ _LAZY = {
     "register_strategy": "champion.runner.strategies",
     "render_html": "champion.report.html",
     "render_markdown": "champion.report.markdown",
+    "run_gateway": "champion.web.gateway.server",
     "run_suite": "champion.api",
     "run_suites": "champion.api",
     "run_to_json": "champion.report.json_report",
@@ -199,6 +206,8 @@ __all__ = [
     "DisagreementError",
     "Executor",
     "ExecutorOptions",
+    "GatewayConfig",
+    "GatewaySettings",
     "GenerateRequest",
     "InputError",
     "LocalExecutor",
@@ -258,6 +267,7 @@ __all__ = [
     "averify_plan",
     "check_entry",
     "create_dashboard",
+    "create_gateway",
     "load_items",
     "load_suite",
     "load_workflow",
@@ -271,6 +281,7 @@ __all__ = [
     "register_strategy",
     "render_html",
     "render_markdown",
+    "run_gateway",
     "run_suite",
     "run_suites",
     "run_to_json",
