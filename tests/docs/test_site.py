@@ -104,8 +104,18 @@ def test_the_readme_is_short_and_links_into_the_site() -> None:
     assert len(set(pages)) >= 8
     for target in pages:
         assert target.removeprefix("docs/") in nav, target
-    for target, _anchor in links:
+    for target, anchor in links:
         assert (ROOT / target).exists(), target
+        if anchor:
+            assert anchor.removeprefix("#") in _anchors(ROOT / target), f"{target}{anchor}"
+
+
+def _anchors(page: Path) -> set[str]:
+    """The ids the site gives a page's headings (the toc extension's slugs)."""
+    from markdown.extensions.toc import slugify
+
+    headings = re.findall(r"^#{1,6} (.+)$", page.read_text(encoding="utf-8"), re.MULTILINE)
+    return {slugify(re.sub(r"[`*]", "", heading), "-") for heading in headings}
 
 
 PRIVATE = re.compile(r"^\s*(?:from\s+champion\.(?!testing\b)\w|import\s+champion\.(?!testing\b)\w)",
