@@ -58,6 +58,13 @@ def test_import_does_not_load_heavy_packages() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_every_name_has_a_docstring_of_its_own() -> None:
+    for name in champion.__all__:
+        value = getattr(champion, name)
+        own = vars(value).get("__doc__") if isinstance(value, type) else value.__doc__
+        assert own and own.strip(), name
+
+
 def test_every_name_is_in_the_api_reference() -> None:
     documented = re.findall(r"^::: champion\.(\w+)\s*$", API_PAGE.read_text(encoding="utf-8"),
                             re.MULTILINE)
