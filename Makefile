@@ -1,6 +1,7 @@
 # champion: two commands set everything up.
 #   make demo   install, benchmark the bundled example suites on the bundled models
 #   make test   install, run the tests
+#   make docs   install, build the documentation site into site/
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,14 +24,14 @@ export LLAMA_BUILD_IS_PORTABLE
 DEMO_SUITES := examples/destination-city.yaml examples/order-number.yaml \
 	examples/ticket-triage.yaml examples/sentiment.yaml examples/job-posting-grading.json
 
-.PHONY: install system-deps demo test screenshots lint bench clean
+.PHONY: install system-deps demo test screenshots lint docs bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev,ray]'
+	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,dev,ray,docs]'
 	# pip's wheel cache ignores CMAKE_ARGS: a llama-cpp-python built natively
 	# earlier on this machine would be reused. Check what was built; rebuild if native.
 	$(BIN)/python -c "$$LLAMA_BUILD_IS_PORTABLE" || ( \
@@ -71,8 +72,14 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
+# The documentation site (MkDocs, Material theme), built offline: nothing is fetched.
+# CI passes DOCS_FLAGS=--strict, which fails on any broken link or reference.
+DOCS_FLAGS ?=
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build $(DOCS_FLAGS)
+
 bench: install
 	$(BIN)/python benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) .champion out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .champion out site .pytest_cache .mypy_cache .ruff_cache

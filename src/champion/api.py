@@ -7,6 +7,8 @@ and ``arun_suites``; they also work where an event loop is already running
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,13 +18,20 @@ from champion.errors import InputError
 from champion.providers.candidate import Candidate, assign_ids, expand_spec, load_models_file
 from champion.providers.discovery import CandidateFilter, capabilities, expand
 from champion.results import RunResult
-from champion.runner import Executor, RunConfig, RunListener, RunSession, TrialSink
+from champion.runner import Executor, MemorySink, RunConfig, RunListener, RunSession, TrialSink
 from champion.store import Store
 from champion.suite import load_suite
 from champion.suite.model import Suite
 
-__all__ = ["aresolve_candidates", "arun_suite", "arun_suites", "resolve_candidates",
-           "run_suite", "run_suites", "select_candidates"]
+__all__ = [
+    "NoCandidateSelected",
+    "arun_suite",
+    "arun_suites",
+    "aselect_candidates",
+    "run_suite",
+    "run_suites",
+    "select_candidates",
+]
 
 #: What runs when no candidate is named: every bundled embedded model.
 DEFAULT_CANDIDATES = ("builtin",)
@@ -31,12 +40,47 @@ SuiteLike = Suite | str | Path
 ModelsLike = Sequence[str | Candidate]
 
 
-async def aresolve_candidates(models: ModelsLike,
-                              where: CandidateFilter | None = None) -> list[Candidate]:
-    """Specs (``ollama/qwen2.5:7b``, ``builtin``, ``ollama/*``) and Candidates →
-    candidates with ids, discovered and filtered."""
+class NoCandidateSelected(InputError):
+    """The candidate filter left no candidate.
+
+    Attributes:
+        where: the filter that left none.
+    """
+
+    def __init__(self, where: CandidateFilter) -> None:
+        self.where = where
+        given = ", ".join(f"{name}={value!r}" for name, value in
+                          (("exclude", where.exclude), ("max_size_gb", where.max_size_gb),
+                           ("require", where.require),
+                           ("exclude_capabilities", where.exclude_capabilities)) if value)
+        super().__init__(f"no candidate left after the filter ({given})")
+
+
+async def aselect_candidates(models: ModelsLike = (), models_file: str | Path | None = None,
+                             where: CandidateFilter | None = None) -> list[Candidate]:
+    """The candidates a run would use: model specs, Candidates and a models file,
+    expanded, filtered and given ids.
+
+    Args:
+        models: specs (``"ollama/qwen2.5:7b"``, ``"builtin"``, ``"ollama/*"``)
+            and Candidates.
+        models_file: a models file (``models.yaml``); its candidates come first.
+        where: drop candidates by name pattern, size or capability.
+
+    Returns:
+        The candidates in order, each with its id; the bundled models when
+        neither ``models`` nor ``models_file`` names any.
+
+    Raises:
+        CandidateError: a malformed spec or models file.
+        NoCandidateSelected: ``where`` left no candidate.
+    """
+    items: list[str | Candidate] = []
+    if models_file:
+        items.extend(load_models_file(models_file))
+    items.extend(models)
     candidates: list[Candidate] = []
-    for item in models:
+    for item in items or DEFAULT_CANDIDATES:
         candidates.extend(expand_spec(item) if isinstance(item, str) else [item])
     candidates = await expand(candidates)
     if where is not None:
@@ -45,36 +89,34 @@ async def aresolve_candidates(models: ModelsLike,
             found = await capabilities(candidates)
             candidates = [c for c, caps in zip(candidates, found, strict=True)
                           if where.keep_capabilities(caps)]
+        if not candidates:
+            raise NoCandidateSelected(where)
     return assign_ids(candidates)
 
 
-def resolve_candidates(models: ModelsLike,
-                       where: CandidateFilter | None = None) -> list[Candidate]:
-    """Synchronous :func:`aresolve_candidates`."""
-    return run_sync(aresolve_candidates(models, where))
-
-
-def select_candidates(specs: Sequence[str] = (), models_file: str | Path | None = None,
+def select_candidates(models: ModelsLike = (), models_file: str | Path | None = None,
                       where: CandidateFilter | None = None) -> list[Candidate]:
-    """Candidates from a models file and specs; the bundled models when neither is given.
-
-    Raises:
-        InputError: when the filter leaves no candidate.
-    """
-    items: list[str | Candidate] = []
-    if models_file:
-        items.extend(load_models_file(models_file))
-    items.extend(specs)
-    chosen = resolve_candidates(items or list(DEFAULT_CANDIDATES), where)
-    if not chosen:
-        raise InputError("no candidate left after --exclude / --max-size-gb / --require /"
-                         " --exclude-capability")
-    return chosen
+    """Synchronous :func:`aselect_candidates`; also works inside a running event loop."""
+    return run_sync(aselect_candidates(models, models_file, where))
 
 
 def _open_sink(db: str | TrialSink | None) -> tuple[TrialSink, bool]:
-    """The sink to write to, and whether this call owns (and closes) it."""
-    if db is None or isinstance(db, str):
+    """The sink to write to, and whether this call owns (and closes) it.
+
+    Without ``db`` the run goes to ``CHAMPION_DB`` when it is set, and otherwise
+    stays in memory (said once per process): a notebook never writes a database
+    file into the folder it happens to run in.
+    """
+    if db is None:
+        url = os.environ.get("CHAMPION_DB")
+        if not url:
+            warnings.warn("no db given and CHAMPION_DB is not set: the results are kept in"
+                          " memory only; pass db='sqlite:///champion.db' (or a Store) or set"
+                          " CHAMPION_DB to keep them (db=MemorySink() keeps them in memory"
+                          " without this warning)", UserWarning, stacklevel=2)
+            return MemorySink(), True
+        db = url
+    if isinstance(db, str):
         return Store(db), True
     return db, False
 
@@ -92,8 +134,9 @@ async def arun_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
             default: the bundled models, or the resumed run's own candidates.
         repeats: trials per case (overrides the suite and ``config``).
         config: strategy and its options, executor, lanes, concurrency, seed, retries.
-        db: a SQLAlchemy URL or a Store; default ``CHAMPION_DB`` or
-            ``sqlite:///.champion/champion.db``.
+        db: a SQLAlchemy URL, a Store or a :class:`MemorySink`; default
+            ``CHAMPION_DB``, and when that is not set, memory only (a warning
+            says so once).
         listener: progress callbacks.
         resume: continue this run (its strategy, seed and candidates) instead
             of starting a new one.
@@ -117,7 +160,7 @@ async def arun_suite(suite: SuiteLike, models: ModelsLike | None = None, *,
                           Candidate(id=m.model, provider=m.provider, model=m.model_name,
                                     base_url=m.base_url) for m in previous.models]
         else:
-            candidates = await aresolve_candidates(list(models or DEFAULT_CANDIDATES))
+            candidates = await aselect_candidates(models or ())
         session = RunSession(loaded, candidates, config, sink, listener, resume, executor)
         return await session.run()
     finally:
@@ -131,7 +174,7 @@ async def arun_suites(suites: Sequence[SuiteLike], models: ModelsLike | None = N
                       listener: RunListener | None = None) -> list[RunResult]:
     """Run several suites one after another on the same candidates."""
     loaded = [s if isinstance(s, Suite) else load_suite(s) for s in suites]
-    candidates = await aresolve_candidates(list(models or DEFAULT_CANDIDATES))
+    candidates = await aselect_candidates(models or ())
     sink, owned = _open_sink(db)
     try:
         return [await arun_suite(suite, candidates, repeats=repeats, config=config, db=sink,

@@ -10,9 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from champion._sync import run_sync
-from champion.api import select_candidates
 from champion.cli.options import db_option
-from champion.cli.run import candidate_filter, candidate_options
+from champion.cli.run import candidate_filter, candidate_options, selected_candidates
 from champion.providers.discovery import capabilities
 from champion.providers.listing import CandidateListing, listings
 from champion.report.escape import terminal_text
@@ -35,7 +34,7 @@ def models(specs: tuple[str, ...], models_file: str | None, exclude: tuple[str, 
     """List the candidates that would run (default: the bundled models), with what
     each can do as far as its backend says."""
     where = candidate_filter(exclude, max_size_gb, require, exclude_capability)
-    candidates = select_candidates(specs, models_file, where)
+    candidates = selected_candidates(specs, models_file, where)
     found = run_sync(capabilities(candidates))
     if new_for is not None:
         from champion.registry.novelty import new_candidates

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from champion.api import arun_suite, select_candidates
+from champion.api import NoCandidateSelected, arun_suite, select_candidates
 from champion.cli.options import db_option
 from champion.cli.signals import Stopped, cancel_on_signals, stop_on_signals
 from champion.errors import InputError
@@ -41,6 +41,16 @@ def candidate_filter(exclude: tuple[str, ...], max_size_gb: float | None,
                      ) -> CandidateFilter:
     """The filter the candidate options describe."""
     return CandidateFilter(exclude, max_size_gb, _names(require), _names(exclude_capability))
+
+
+def selected_candidates(specs: tuple[str, ...], models_file: str | None,
+                        where: CandidateFilter) -> list[Candidate]:
+    """:func:`select_candidates`, its empty-filter error in the words of the options."""
+    try:
+        return select_candidates(specs, models_file, where)
+    except NoCandidateSelected:
+        raise InputError("no candidate left after --exclude / --max-size-gb / --require /"
+                         " --exclude-capability") from None
 
 
 def candidate_options(function: F) -> F:
@@ -195,7 +205,7 @@ def _run_all(console: Console, state: _Progress, suites: tuple[str, ...],
     if resume_id and len(loaded) != 1:
         raise InputError("--resume takes exactly one suite")
     given = bool(specs or models_file)
-    candidates = None if resume_id and not given else select_candidates(
+    candidates = None if resume_id and not given else selected_candidates(
         specs, models_file, where)
     store = Store(db)
     results: list[RunResult] = []

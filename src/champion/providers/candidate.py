@@ -106,13 +106,13 @@ def parse_spec(spec: str) -> Candidate:
     provider, slash, rest = spec.partition("/")
     if not slash or not provider or not rest:
         raise CandidateError(
-            f"-m {spec!r}: expected PROVIDER/MODEL[@BASE_URL], e.g. ollama/qwen2.5:7b"
+            f"model spec {spec!r}: expected PROVIDER/MODEL[@BASE_URL], e.g. ollama/qwen2.5:7b"
         )
     model, at, base_url = rest.partition("@")
     if at and not base_url.startswith(("http://", "https://")):
         model, base_url, at = rest, "", ""
     if not model:
-        raise CandidateError(f"-m {spec!r}: the model name is empty")
+        raise CandidateError(f"model spec {spec!r}: the model name is empty")
     return Candidate(provider=provider, model=model, base_url=base_url or None)
 
 

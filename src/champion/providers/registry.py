@@ -16,14 +16,15 @@ from champion.plugins import Registry
 from champion.providers.base import Provider
 from champion.providers.candidate import Candidate
 
-__all__ = ["create_provider", "provider_factory", "provider_names", "providers"]
+__all__ = ["create_provider", "provider_factory", "provider_names", "providers",
+           "register_provider"]
 
 ProviderFactory = Callable[[], type[Provider]]
 
 #: Every provider class, by name.
 providers: Registry[type[Provider]] = Registry("provider", "champion.providers")
 
-#: What the README tells users to install for the embedded provider.
+#: What Getting started tells users to install for the embedded provider.
 LOCAL_INSTALL = ("pip install 'champion[local]' with the portable build flags:"
                  " CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
                  " -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF'")
@@ -32,6 +33,17 @@ LOCAL_INSTALL = ("pip install 'champion[local]' with the portable build flags:"
 def provider_factory(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
     """Register a factory that returns the provider class for ``name``."""
     return providers.register(name)
+
+
+def register_provider(provider: type[Provider]) -> type[Provider]:
+    """Make ``provider`` available under its :attr:`~Provider.name` in this process.
+
+    Returns the class, so it also works as a class decorator. A package registers
+    for every ``champion`` command through the ``champion.providers`` entry-point
+    group instead.
+    """
+    providers.add(provider.name, provider)
+    return provider
 
 
 def provider_names() -> list[str]:

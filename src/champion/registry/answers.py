@@ -96,7 +96,7 @@ class UnknownTask(InputError):
 
     def __init__(self, task: str, stage: str) -> None:
         super().__init__(f"no champion registered for task {task!r} at stage {stage!r};"
-                         f" run 'champion promote {task}' first")
+                         " promote a run of it first")
         self.task = task
         self.stage = stage
 

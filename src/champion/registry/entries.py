@@ -121,8 +121,8 @@ class Registry:
         if summary.task != task:
             raise InputError(f"run {summary.run_id} is a run of {summary.task!r}, not {task!r}")
         if summary.status != "complete":
-            raise InputError(f"run {summary.run_id} is {summary.status}, not complete: finish"
-                             f" it with champion run --resume {summary.run_id}")
+            raise InputError(f"run {summary.run_id} is {summary.status}, not complete: resume"
+                             f" run {summary.run_id} to finish it")
         if summary.champion is None:
             raise InputError(f"run {summary.run_id} has no champion: no model qualified")
         latest = store.latest_run(task)

@@ -67,7 +67,7 @@ class ContentionTracker:
                     f"latency spread (p90/median) was {shared:.2f} while other lanes ran and"
                     f" {alone:.2f} alone (median {percentile(sorted(samples.shared), 50):.0f}"
                     f" vs {percentile(sorted(samples.alone), 50):.0f} ms): its figures may"
-                    " reflect contention for shared hardware; run again with --lanes serial"
+                    " reflect contention for shared hardware; run again with serial lanes"
                     " (lanes='serial') to measure it alone")
         return found
 

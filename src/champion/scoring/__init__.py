@@ -12,6 +12,7 @@ from champion.scoring.kind import (
     CheckOptions,
     CheckResult,
     OutputKind,
+    ParsedAnswer,
     Parser,
 )
 from champion.scoring.outputs import OutputFormat
@@ -41,6 +42,7 @@ __all__ = [
     "OutputFormat",
     "OutputKind",
     "Parsed",
+    "ParsedAnswer",
     "Parser",
     "Scorer",
     "TextParser",

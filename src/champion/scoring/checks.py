@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from champion.scoring.kind import Answer
+from champion.scoring.kind import ParsedAnswer
 from champion.scoring.outputs import OutputFormat
 from champion.scoring.registry import check_kind
 
@@ -63,7 +63,7 @@ class Scorer:
         if not parsed.ok:
             shown = text.strip() if parsed.value is None else parsed.value
             return Verdict(False, _display(shown), False, parsed.error or "unparseable")
-        result = self._check(Answer(parsed.value, text), case)
+        result = self._check(ParsedAnswer(parsed.value, text), case)
         fields = None if result.fields is None else dict(result.fields)
         return Verdict(result.correct, _display(parsed.value), True,
                        None if result.correct else result.reason, fields)

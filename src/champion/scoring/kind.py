@@ -38,6 +38,7 @@ __all__ = [
     "CheckOptions",
     "CheckResult",
     "OutputKind",
+    "ParsedAnswer",
     "Parser",
 ]
 
@@ -54,7 +55,7 @@ class CheckOptions(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class ParsedAnswer:
     """One model answer as a check sees it.
 
     Attributes:
@@ -81,8 +82,11 @@ class CheckResult:
     fields: Mapping[str, bool] | None = None
 
 
+#: The former name of :class:`ParsedAnswer`, still accepted by code that imports it.
+Answer = ParsedAnswer
+
 #: Scores one answer for one case.
-CaseCheck = Callable[[Answer, "Case"], CheckResult]
+CaseCheck = Callable[[ParsedAnswer, "Case"], CheckResult]
 
 OptionsT = TypeVar("OptionsT", bound=CheckOptions)
 

@@ -102,7 +102,7 @@ def _check_shape(document: SourceDocument) -> None:
     if "prompt" not in data or data["prompt"] in (None, "", {}):
         raise SuiteError(
             path, "missing prompt: add a 'prompt' with a 'user' template"
-            " (or pass --prompt FILE for a cookbook test-case file)", None,
+            " (a cookbook test-case file may take its prompt from a prompt file instead)", None,
         )
     if isinstance(data["prompt"], str):
         data["prompt"] = {"user": data["prompt"]}

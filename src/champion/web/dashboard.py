@@ -33,6 +33,7 @@ from champion.report.view import ModelView, RunView
 from champion.store import Store
 from champion.store.production import ProductionSummary
 from champion.web.compare import RunDiff, diff_runs
+from champion.web.pages import dashboard_pages
 from champion.web.runs import RunCache, RunRow, TaskRow
 from champion.web.security import BearerTokenMiddleware
 from champion.web.workflows import workflow_pages
@@ -408,8 +409,16 @@ def _warm(app: _Dashboard) -> None:
         return
 
 
-def create_dashboard(store: Store, token: str | None) -> Starlette:
-    """The dashboard over ``store``; with a ``token`` every request must bear it."""
+def _added(render: Callable[[Request, Store], Response], store: Store
+           ) -> Callable[[Request], Response]:
+    """An added page's render function, bound to the store."""
+    return lambda request: render(request, store)
+
+
+def create_dashboard(store: Store, token: str | None = None) -> Starlette:
+    """The dashboard over ``store`` (an ASGI app); with a ``token`` every request must
+    bear it. Pages added with :func:`~champion.web.pages.register_page` (or the
+    ``champion.pages`` entry-point group) are served beside the dashboard's own."""
     app = _Dashboard(store)
 
     @asynccontextmanager
@@ -444,6 +453,7 @@ def create_dashboard(store: Store, token: str | None) -> Starlette:
         ("/api/compare", app.api_compare, two_runs),
     ]
     pages += workflow_pages(app)
+    pages += [(page.path, _added(page.render, store), None) for page in dashboard_pages()]
     routes: list[Route | Mount] = [Route(path, app.endpoint(render, runs_of))
                                    for path, render, runs_of in pages]
     routes += [

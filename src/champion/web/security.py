@@ -50,7 +50,7 @@ def check_bind(host: str, command: str) -> str | None:
     token = server_token()
     if not is_loopback(host) and token is None:
         raise InputError(
-            f"{command} --host {host}: binding beyond loopback needs a token; set"
+            f"{command}: binding {host} (beyond loopback) needs a token; set"
             f" {TOKEN_ENV} and every request must then send 'Authorization: Bearer <token>'"
         )
     return token

@@ -58,8 +58,8 @@ def workflow_data(store: Store, name: str) -> dict[str, Any]:
     promotions = {row.stage: row for row in store.current_workflow_promotions(workflow=name)}
     latest = store.latest_verification(name)
     if not promotions and latest is None:
-        raise InputError(f"no workflow {name!r}: promote it (champion promote --workflow FILE)"
-                         " or verify a plan of it (champion plan FILE --verify ITEMS)")
+        raise InputError(f"no workflow {name!r}: it was never promoted, nor a plan of it"
+                         " verified")
     trusted = next((promotions[s] for s in reversed(STAGES) if s in promotions), None)
     plan = trusted.plan if trusted is not None else latest.plan if latest else {}
     shared = sorted({step["model"] for step in plan.get("steps", []) if step.get("shared_with")})

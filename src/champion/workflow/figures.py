@@ -97,8 +97,8 @@ def _benchmark(store: Store, step: Step) -> RunSummary:
     if found is None:
         raise InputError(
             f"step {step.id!r}: task {step.task!r} has no complete benchmark of its current"
-            f" suite (latest run {summaries[-1].run_id} is {summaries[-1].status}): finish it"
-            f" with champion run --resume {summaries[-1].run_id}, or run the suite again")
+            f" suite (latest run {summaries[-1].run_id} is {summaries[-1].status}): resume run"
+            f" {summaries[-1].run_id} to finish it, or run the suite again")
     return found
 
 

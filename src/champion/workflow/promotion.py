@@ -83,8 +83,8 @@ class WorkflowRegistry:
         rows = self.store.current_workflow_promotions(stage, name)
         if not rows:
             where = f" on {stage}" if stage else ""
-            raise InputError(f"workflow {name!r} is not promoted{where}: champion promote"
-                             " --workflow FILE")
+            raise InputError(f"workflow {name!r} is not promoted{where}: promote the"
+                             " workflow file first")
         return rows
 
 

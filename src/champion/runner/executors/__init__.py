@@ -34,6 +34,7 @@ __all__ = [
     "executor_names",
     "executors",
     "parse_executor_options",
+    "register_executor",
 ]
 
 #: Every executor, by name.
@@ -47,6 +48,18 @@ def executor_class(name: str) -> type[Executor]:
         InputError: no executor of that name.
     """
     return executors.get(name)
+
+
+def register_executor(executor: type[Executor]) -> type[Executor]:
+    """Make ``executor`` available under its :attr:`~Executor.name` in this process
+    (``RunConfig(executor=NAME)``).
+
+    Returns the class, so it also works as a class decorator. A package registers
+    for every ``champion`` command through the ``champion.executors`` entry-point
+    group instead.
+    """
+    executors.add(executor.name, executor)
+    return executor
 
 
 def executor_names() -> list[str]:

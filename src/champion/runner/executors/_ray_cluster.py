@@ -87,7 +87,8 @@ def _check_reachable(address: str) -> None:
         socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         raise InputError(f"ray executor: nothing answers at {address} ({exc.strerror or exc});"
-                         " start the head with 'ray start --head' or pass its address") from None
+                         " start the cluster's head node (Ray's own 'ray start' command) or pass"
+                         " the address of a running one") from None
 
 
 def cluster_nodes() -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ __all__ = [
     "StrategyOptions",
     "batch_order",
     "parse_options",
+    "register_strategy",
     "strategies",
     "strategy_class",
     "strategy_names",
@@ -42,6 +43,18 @@ def strategy_class(name: str) -> type[Strategy]:
         InputError: no strategy of that name.
     """
     return strategies.get(name)
+
+
+def register_strategy(strategy: type[Strategy]) -> type[Strategy]:
+    """Make ``strategy`` available under its :attr:`~Strategy.name` in this process
+    (``RunConfig(strategy=NAME)``).
+
+    Returns the class, so it also works as a class decorator. A package registers
+    for every ``champion`` command through the ``champion.strategies`` entry-point
+    group instead.
+    """
+    strategies.add(strategy.name, strategy)
+    return strategy
 
 
 def strategy_names() -> list[str]:

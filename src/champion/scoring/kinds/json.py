@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from champion.scoring.kind import Answer, CaseCheck, CheckKind, CheckOptions, CheckResult
+from champion.scoring.kind import CaseCheck, CheckKind, CheckOptions, CheckResult, ParsedAnswer
 from champion.scoring.outputs import compile_schema, schema_problem
 from champion.scoring.values import FIELD_MODES, FieldRule, compare_field, is_number
 from champion.suite.document import closest, did_you_mean, shown
@@ -108,7 +108,7 @@ class JsonFieldsCheck(CheckKind[JsonFieldsOptions]):
     def build(self, suite: Suite, options: JsonFieldsOptions) -> CaseCheck:
         rules, ignored = options.fields, frozenset(options.ignore)
 
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             value, gold = answer.value, case.expected
             if not isinstance(value, dict):
                 return CheckResult(False, "not a JSON object")
@@ -232,7 +232,7 @@ class JsonSchemaCheck(CheckKind[JsonSchemaOptions]):
         schema = options.json_schema or suite.output.json_schema or {}
         validator = compile_schema(schema)
 
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             error = next(iter(validator.iter_errors(answer.value)), None)
             return CheckResult(error is None, None if error is None else f"schema: {error.message}")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from champion.errors import SuiteError
-from champion.scoring.kind import Answer, CaseCheck, CheckKind, CheckOptions, CheckResult
+from champion.scoring.kind import CaseCheck, CheckKind, CheckOptions, CheckResult, ParsedAnswer
 
 if TYPE_CHECKING:
     from champion.suite.document import SourceDocument
@@ -46,7 +46,7 @@ class PythonCheck(CheckKind[PythonOptions]):
     def build(self, suite: Suite, options: PythonOptions) -> CaseCheck:
         function = _resolve(options.function, suite.source)
 
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             try:
                 result = function(answer.text, case)
             except Exception as exc:  # user code: its failure is this trial's verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from champion.scoring.kind import Answer, CaseCheck, CheckKind, CheckOptions, CheckResult
+from champion.scoring.kind import CaseCheck, CheckKind, CheckOptions, CheckResult, ParsedAnswer
 from champion.scoring.kinds.outputs import gold_text
 from champion.scoring.registry import output_kind
 from champion.scoring.values import json_equal
@@ -53,7 +53,7 @@ class LabelCheck(CheckKind[CheckOptions]):
         _gold_problems(suite, source)
 
     def build(self, suite: Suite, options: CheckOptions) -> CaseCheck:
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             gold = gold_text(case.expected)
             ok = (isinstance(answer.value, str) and gold is not None
                   and answer.value.casefold() == gold.casefold())
@@ -79,7 +79,7 @@ class ExactCheck(CheckKind[CaseOptions]):
     def build(self, suite: Suite, options: CaseOptions) -> CaseCheck:
         fold = options.ignore_case or suite.output.kind == "label"
 
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             value = answer.value
             if isinstance(value, str):
                 gold = gold_text(case.expected)
@@ -108,7 +108,7 @@ class ContainsCheck(CheckKind[CaseOptions]):
                                    " every answer contains")
 
     def build(self, suite: Suite, options: CaseOptions) -> CaseCheck:
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             needle, text = gold_text(case.expected), answer.text
             if needle is None or not needle.strip():
                 return CheckResult(False, "no expected text")
@@ -147,7 +147,7 @@ class RegexCheck(CheckKind[CaseOptions]):
             if text is not None:
                 patterns[case.id] = re.compile(text, flags)
 
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             pattern = patterns.get(case.id)
             return CheckResult(pattern is not None and pattern.search(answer.text) is not None,
                                "no regex match")
