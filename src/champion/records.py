@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ModelRun", "Trial", "TrialKey"]
+__all__ = ["JudgeCall", "ModelRun", "Trial", "TrialKey"]
 
 #: (model id, case id, batch): one planned trial. Stored at most once per run.
 TrialKey = tuple[str, str, int]
@@ -19,6 +19,10 @@ class Trial:
     ``error_kind`` is set on error trials from the exception's class:
     ``timeout``, ``unavailable``, ``rate_limited``, ``rejected``, ``protocol``
     or ``internal`` (``skipped`` when the model was not called at all).
+
+    ``unjudged``: a judge check found no usable verdict for the answer (the
+    judge failed or said neither PASS nor FAIL): the trial is neither right nor
+    wrong, and counts in no pass rate until a resumed run judges it.
     """
 
     model: str
@@ -45,6 +49,7 @@ class Trial:
     server_tokens_per_s: float | None = None
     started_at: datetime | None = None
     error_kind: str | None = None
+    unjudged: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -55,6 +60,47 @@ class Trial:
     def key(self) -> TrialKey:
         """(model, case, batch): what makes this trial unique in its run."""
         return (self.model, self.case_id, self.batch)
+
+
+@dataclass(slots=True)
+class JudgeCall:
+    """One verdict a judge model gave (or failed to give) on one answer.
+
+    Stored apart from the candidate's trials, linked to the trial it judged by
+    (``model``, ``case_id``, ``batch``); a calibration verdict has ``purpose``
+    ``calibration``, an empty ``model`` and batch 0. A verdict read from the
+    cache (``cached``) made no call: its timings and tokens are None.
+
+    Attributes:
+        judge: the judge model's id; ``role`` says how it served: ``judge`` (a
+            task's champion or the one model), ``fallback`` (the task's
+            runner-up after the champion gave no verdict) or ``panel``.
+        judge_key: ``provider/model@endpoint`` of the judge model.
+        verdict: ``PASS``, ``FAIL``, or None when the call failed or its
+            answer held no verdict (``reason`` says why).
+        cache_key: what the verdict is cached under (judge, rubric and
+            template, case, answer).
+    """
+
+    model: str
+    case_id: str
+    batch: int
+    judge: str
+    judge_key: str
+    role: str
+    cache_key: str
+    verdict: str | None
+    reason: str | None = None
+    output: str = ""
+    cached: bool = False
+    purpose: str = "trial"
+    latency_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(slots=True)
