@@ -40,6 +40,7 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "strategy_options": result.config.get("strategy_options") or {},
         "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
         "pareto_frontier": frontier,
+        "judge": result.config.get("judge"),
     }
 
 

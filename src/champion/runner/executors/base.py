@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from champion.errors import InputError
 from champion.providers.candidate import Candidate
-from champion.records import ModelRun, Trial
+from champion.records import JudgeCall, ModelRun, Trial
 from champion.runner.config import RunConfig
 from champion.runner.lanes import Placement
+from champion.scoring.kind import Grader
 from champion.suite.model import Case, Suite
 
 __all__ = [
@@ -54,11 +55,13 @@ class RunSetup:
         suite: the task (prompt, output, check, cases, params).
         candidates: the models of the run, with ids.
         config: the run's settings (retries, warm-up, concurrency, ...).
+        grader: the run's judge, when the suite's check asks a model to grade.
     """
 
     suite: Suite
     candidates: tuple[Candidate, ...]
     config: RunConfig
+    grader: Grader | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +126,10 @@ class Executor(abc.ABC):
         """Models that cannot run at all, known before any call: id → why."""
 
     @abc.abstractmethod
-    def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial, None]:
+    def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial | JudgeCall, None]:
         """Load (or reuse) the model, then yield :class:`ModelReady` once and each
-        :class:`Trial` as it finishes, until the work is done or stopped."""
+        :class:`Trial` as it finishes, until the work is done or stopped; a judged
+        trial's :class:`JudgeCall` records come just before it."""
 
     @asynccontextmanager
     async def wave(self, models: Sequence[str]) -> AsyncIterator[None]:
