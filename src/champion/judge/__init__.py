@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from champion.judge.grader import Judge, Judgement
     from champion.judge.prompt import DEFAULT_TEMPLATE, parse_verdict
     from champion.judge.resolve import JudgeMember, ResolvedJudge, resolve_judge
-    from champion.judge.session import RunJudge, open_judge
+    from champion.judge.session import RunJudge, judge_of_suite, open_judge
     from champion.judge.spec import JudgeOptions, JudgeSpec
 
 _LAZY = {
@@ -33,13 +33,15 @@ _LAZY = {
     "Judgement": "champion.judge.grader",
     "ResolvedJudge": "champion.judge.resolve",
     "RunJudge": "champion.judge.session",
+    "judge_of_suite": "champion.judge.session",
     "open_judge": "champion.judge.session",
     "parse_verdict": "champion.judge.prompt",
     "resolve_judge": "champion.judge.resolve",
 }
 
 __all__ = ["DEFAULT_TEMPLATE", "Judge", "JudgeMember", "JudgeOptions", "JudgeSpec", "Judgement",
-           "ResolvedJudge", "RunJudge", "open_judge", "parse_verdict", "resolve_judge"]
+           "ResolvedJudge", "RunJudge", "judge_of_suite", "open_judge", "parse_verdict",
+           "resolve_judge"]
 
 
 def __getattr__(name: str) -> Any:

@@ -174,7 +174,10 @@ def why_unregistered(store: Store, task: str, stage: str) -> str:
     """Why nothing serves ``task`` at ``stage``, and what to do, in one sentence."""
     runs = store.run_summaries(task)
     if not runs:
-        return f"{task} was never benchmarked in this database; run its grading suite first"
+        from champion.plugins import did_you_mean
+
+        return (f"{task} was never benchmarked in this database"
+                f"{did_you_mean(task, store.tasks())}; run its grading suite first")
     complete = [run for run in runs if run.status == "complete" and run.purpose != "check"]
     if not complete:
         return (f"its {len(runs)} run(s) did not complete (latest: {runs[-1].run_id},"

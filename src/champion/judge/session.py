@@ -25,8 +25,9 @@ from champion.suite.model import Case, Suite
 
 if TYPE_CHECKING:
     from champion.runner.config import RunConfig, TrialSink
+    from champion.store import Store
 
-__all__ = ["RunJudge", "open_judge"]
+__all__ = ["RunJudge", "judge_of_suite", "open_judge"]
 
 
 @dataclass(slots=True)
@@ -92,16 +93,29 @@ def open_judge(suite: Suite, sink: TrialSink, config: RunConfig) -> RunJudge | N
     Raises:
         InputError: the judge cannot be used (see :func:`resolve_judge`).
     """
-    spec = suite.check_spec
-    if not check_kind(spec.type).asks_model:
+    resolved = judge_of_suite(suite, _store(sink))
+    if resolved is None:
         return None
-    options = spec.options
+    options = suite.check_spec.options
     assert isinstance(options, JudgeOptions)
-    resolved = resolve_judge(options, suite.task, _store(sink))
     cache = sink.cached_verdicts([member.key for member in resolved.members])
     judge = Judge(resolved, options, cache, RetryPolicy(config.retries, config.retry_backoff_s),
                   warmup=config.warmup)
     return RunJudge(resolved, judge, suite, sink)
+
+
+def judge_of_suite(suite: Suite, store: Store | None) -> ResolvedJudge | None:
+    """Who would judge a run of ``suite`` now (None when its check asks no model);
+    what ``champion validate --db`` checks. Calls no model.
+
+    Raises:
+        InputError: the judge cannot be used (see :func:`resolve_judge`).
+    """
+    spec = suite.check_spec
+    if not check_kind(spec.type).asks_model:
+        return None
+    assert isinstance(spec.options, JudgeOptions)
+    return resolve_judge(spec.options, suite.task, store)
 
 
 def _store(sink: object) -> Any:
