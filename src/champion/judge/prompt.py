@@ -12,8 +12,8 @@ grade. A suite may replace the template (``check.template``); its placeholders:
 
 The verdict is the first whole word PASS or FAIL in the judge's answer (any
 case, brackets allowed: ``[PASS]``); what follows it is the reason. An answer
-with neither, or that opens with both (``PASS or FAIL``, ``PASS/FAIL``), is no
-verdict: the trial is left unjudged, never failed.
+with neither, or that opens with both (``PASS or FAIL``, ``PASS/FAIL``,
+``PASS, FAIL``), is no verdict: the trial is left unjudged, never failed.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ REQUIRED_PLACEHOLDERS = ("rubric", "answer")
 Verdict = Literal["PASS", "FAIL"]
 _VERDICT = re.compile(r"(?<![A-Za-z0-9_])(PASS|FAIL)(?![A-Za-z0-9_])", re.IGNORECASE)
 #: Both words in a row: the judge echoed the instruction instead of deciding.
-_ECHO = re.compile(r"\s*(?:/|\bor\b|\|)\s*\[?(?:PASS|FAIL)\b", re.IGNORECASE)
+_ECHO = re.compile(r"\s*(?:/|,|\bor\b|\|)\s*\[?(?:PASS|FAIL)\b", re.IGNORECASE)
 _MAX_REASON = 500
 
 
