@@ -44,11 +44,23 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps 'litellm==1.110.2'
 	touch $@
 
+DEMO_DB := sqlite:///.champion/demo.db
+# Summaries graded by the grading task's champion (docs/judges.md).
+JUDGED_DEMO := examples/posting-summary.yaml
+GRADING_TASK := job_posting_summary_grading
+
 # Race (the default): every model screened once, the survivors certified on 3 batches.
+# Then the grading task's champion, when a bundled model qualified, is promoted and
+# judges the bundled models' summaries; otherwise the demo says why no judge is available.
 demo: install
 	@start=$$(date +%s); \
 	$(BIN)/champion run $(DEMO_SUITES) -m builtin --repeats 3 \
-		--db sqlite:///.champion/demo.db --json out/demo.json --report out/demo.html && \
+		--db $(DEMO_DB) --json out/demo.json --report out/demo.html && \
+	{ $(BIN)/champion promote $(GRADING_TASK) --db $(DEMO_DB) 2>/dev/null || true; } && \
+	if why=$$($(BIN)/champion validate $(JUDGED_DEMO) --db $(DEMO_DB) 2>&1 >/dev/null); then \
+		$(BIN)/champion run $(JUDGED_DEMO) -m builtin --repeats 2 --db $(DEMO_DB) \
+			--json out/demo.posting-summary.json --report out/demo.posting-summary.html; \
+	else echo "$(JUDGED_DEMO) not run: $${why#error: }"; fi && \
 	echo "demo took $$(( $$(date +%s) - start )) s; HTML reports: out/demo.<task>.html"
 
 # The tests start a real PostgreSQL server and drive a real headless Chromium:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ModelRun", "Trial", "TrialKey"]
+__all__ = ["JudgeCall", "ModelRun", "Trial", "TrialKey"]
 
 #: (model id, case id, batch): one planned trial. Stored at most once per run.
 TrialKey = tuple[str, str, int]
@@ -23,6 +23,10 @@ class Trial:
     ``where`` says where a trial ran when that is not this machine: on a Ray
     worker ``{"node": <node id>, "ip": <address>, "gpus": [<ids>], "threads": n}``;
     None for trials the local executor ran (this process, or the endpoint it called).
+
+    ``unjudged``: a judge check found no usable verdict for the answer (the
+    judge failed or said neither PASS nor FAIL): the trial is neither right nor
+    wrong, and counts in no pass rate until a resumed run judges it.
     """
 
     model: str
@@ -50,6 +54,7 @@ class Trial:
     started_at: datetime | None = None
     error_kind: str | None = None
     where: dict[str, Any] | None = None
+    unjudged: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -60,6 +65,47 @@ class Trial:
     def key(self) -> TrialKey:
         """(model, case, batch): what makes this trial unique in its run."""
         return (self.model, self.case_id, self.batch)
+
+
+@dataclass(slots=True)
+class JudgeCall:
+    """One verdict a judge model gave (or failed to give) on one answer.
+
+    Stored apart from the candidate's trials, linked to the trial it judged by
+    (``model``, ``case_id``, ``batch``); a calibration verdict has ``purpose``
+    ``calibration``, an empty ``model`` and batch 0. A verdict read from the
+    cache (``cached``) made no call: its timings and tokens are None.
+
+    Attributes:
+        judge: the judge model's id; ``role`` says how it served: ``judge`` (a
+            task's champion or the one model), ``fallback`` (the task's
+            runner-up after the champion gave no verdict) or ``panel``.
+        judge_key: ``provider/model@endpoint`` of the judge model.
+        verdict: ``PASS``, ``FAIL``, or None when the call failed or its
+            answer held no verdict (``reason`` says why).
+        cache_key: what the verdict is cached under (judge, rubric and
+            template, case, answer).
+    """
+
+    model: str
+    case_id: str
+    batch: int
+    judge: str
+    judge_key: str
+    role: str
+    cache_key: str
+    verdict: str | None
+    reason: str | None = None
+    output: str = ""
+    cached: bool = False
+    purpose: str = "trial"
+    latency_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(slots=True)

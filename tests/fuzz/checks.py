@@ -15,7 +15,7 @@ from pathlib import Path
 
 from champion.errors import CandidateError, SuiteError
 from champion.providers.candidate import load_models_file, public_url
-from champion.scoring import Scorer
+from champion.scoring import Scorer, check_kind
 from champion.suite import Suite, load_suite
 
 __all__ = ["Outcome", "try_models_file", "try_suite_file"]
@@ -81,7 +81,7 @@ def _check_usable_suite(suite: Suite) -> None:
         user.render(case.vars).encode("utf-8")
         if system is not None:
             system.render(case.vars).encode("utf-8")
-    if suite.check_spec.type != "python":
+    if suite.check_spec.type != "python" and not check_kind(suite.check_spec.type).asks_model:
         scorer = Scorer(suite)
         for case in suite.cases:
             for answer in _ODD_ANSWERS:

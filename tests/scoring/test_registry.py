@@ -251,7 +251,7 @@ def test_every_suite_in_the_checks_page_loads(write: Write) -> None:
     exec(compile(custom, str(DOCS), "exec"), module.__dict__)  # registers max_words
     try:
         suites = [block for block in _blocks("yaml") if block.startswith("task:")]
-        assert len(suites) == 8
+        assert len(suites) == 9
         for number, text in enumerate(suites):
             assert load_suite(write(f"doc-{number}.yaml", text)).cases
     finally:

@@ -43,6 +43,8 @@ class RankingRules:
     expected: dict[str, Any] = field(default_factory=dict)
     #: Service-level ceilings; a model over one is disqualified.
     ceilings: Ceilings = field(default_factory=Ceilings)
+    #: A judge grades the answers: failed cases carry its reason.
+    judged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class FailedCase:
     failures: int
     trials: int
     polarity: str | None = None
+    #: Why it was wrong, for judged answers: the judge's most common reason.
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,9 @@ class ModelRanking:
     #: A qualified model on the Pareto frontier of the qualified models
     #: (pass-rate bound, median latency, cost per case).
     pareto: bool = False
+    #: Trials a judge gave no verdict on: in no pass rate, and the model cannot
+    #: qualify until a resumed run judges them.
+    unjudged: int = 0
 
     @property
     def qualified(self) -> bool:
@@ -273,15 +280,19 @@ def rank(models: Sequence[ModelRun], trials: Iterable[Trial], rules: RankingRule
 def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelRanking:
     total, passes = counts.trials, counts.passes
     pass_rate = passes / total if total else 0.0
-    never_ran = run.error is not None or total == 0 or not counts.answered
+    never_ran = run.error is not None or total + counts.unjudged == 0 or not counts.answered
     cost = _cost(run, counts)
-    json_valid_rate = (counts.parsed_ok / total
-                       if rules.output_kind == "json" and total else None)
+    answered_total = total + counts.unjudged
+    json_valid_rate = (counts.parsed_ok / answered_total
+                       if rules.output_kind == "json" and answered_total else None)
     extra = details(counts, polarity=rules.polarity, case_order=rules.expected,
                     cost_usd=cost, json_valid_rate=json_valid_rate, ceilings=rules.ceilings)
     because = list(extra.ceiling_reasons) + memory_reasons(rules.ceilings, run.memory_mb)
-    if pass_rate < rules.min_pass_rate:
+    if pass_rate < rules.min_pass_rate and total:
         because.insert(0, f"pass rate {pass_rate:.1%} under the {rules.min_pass_rate:.0%} rule")
+    if counts.unjudged:
+        because.append(f"{counts.unjudged} trial(s) unjudged: the judge gave no usable verdict"
+                       " (champion run --resume judges them again)")
     if never_ran:
         status: Status = "error"
     elif not because:
@@ -317,6 +328,7 @@ def _summarise(run: ModelRun, counts: ModelTally, rules: RankingRules) -> ModelR
         pass_rate_lower95_cases=extra.pass_rate_lower95_cases, confusion=extra.confusion,
         cost_per_case_usd=extra.cost_per_case_usd,
         disqualified_because=() if never_ran else tuple(because),
+        unjudged=counts.unjudged,
     )
 
 
@@ -343,9 +355,10 @@ def _failed_cases(counts: ModelTally, rules: RankingRules) -> tuple[FailedCase, 
         if not failures:
             continue
         got = case.answers.most_common(1)[0][0] if case.answers else ""
+        reason = case.reasons.most_common(1)[0][0] if rules.judged and case.reasons else None
         failed.append(FailedCase(
             id=case_id, expected=rules.expected.get(case_id), got=got, failures=failures,
-            trials=case.trials, polarity=rules.polarity.get(case_id),
+            trials=case.trials, polarity=rules.polarity.get(case_id), reason=reason,
         ))
     failed.sort(key=lambda f: (-f.failures, f.id))
     return tuple(failed)

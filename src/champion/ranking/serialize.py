@@ -41,7 +41,8 @@ def model_to_json(line: ModelRanking) -> dict[str, Any]:
         "cost_usd": _round(line.cost_usd, 8),
         "failed_cases": [
             {"id": f.id, "expected": f.expected, "got": f.got, "failures": f.failures,
-             "trials": f.trials, **({"polarity": f.polarity} if f.polarity else {})}
+             "trials": f.trials, **({"polarity": f.polarity} if f.polarity else {}),
+             **({"reason": f.reason} if f.reason is not None else {})}
             for f in line.failed_cases
         ],
         "speed_score": _round(line.speed_score, 1),
@@ -70,6 +71,7 @@ def model_to_json(line: ModelRanking) -> dict[str, Any]:
         "disqualified_because": list(line.disqualified_because),
         "vs_next": None if line.vs_next is None else comparison_to_json(line.vs_next),
         "pareto": line.pareto,
+        "unjudged": line.unjudged,
     }
     if line.error is not None:
         data["error"] = line.error
@@ -110,7 +112,8 @@ def model_from_json(data: dict[str, Any]) -> ModelRanking:
         cold_start_ms=data.get("cold_start_ms"), cost_usd=data.get("cost_usd"),
         failed_cases=tuple(
             FailedCase(id=f["id"], expected=f["expected"], got=f["got"],
-                       failures=f["failures"], trials=f["trials"], polarity=f.get("polarity"))
+                       failures=f["failures"], trials=f["trials"], polarity=f.get("polarity"),
+                       reason=f.get("reason"))
             for f in data.get("failed_cases", [])
         ),
         json_valid_rate=data.get("json_valid_rate"), field_accuracy=data.get("field_accuracy"),
@@ -132,4 +135,5 @@ def model_from_json(data: dict[str, Any]) -> ModelRanking:
         disqualified_because=tuple(data.get("disqualified_because") or ()),
         vs_next=_comparison_from_json(data.get("vs_next")),
         pareto=bool(data.get("pareto", False)),
+        unjudged=int(data.get("unjudged") or 0),
     )

@@ -27,18 +27,24 @@ class CaseTally:
     trials: int = 0
     passes: int = 0
     errors: int = 0
+    #: Trials a judge gave no verdict on (not in ``trials``).
+    unjudged: int = 0
     latencies: array[float] = field(default_factory=lambda: array("d"))
     answers: Counter[str] = field(default_factory=Counter)
     #: The model's answers on failed trials that were not errors (for confusion matrices).
     wrong_answers: Counter[str] = field(default_factory=Counter)
+    #: Why answers were wrong (a judge's reasons), a few distinct ones.
+    reasons: Counter[str] = field(default_factory=Counter)
 
-    def add_wrong(self, answer: str, error: bool) -> None:
+    def add_wrong(self, answer: str, error: bool, reason: str | None = None) -> None:
         """Remember a wrong answer, keeping at most a few distinct ones."""
         if answer in self.answers or len(self.answers) < _MAX_ANSWERS:
             self.answers[answer] += 1
         if not error and (answer in self.wrong_answers
                           or len(self.wrong_answers) < _MAX_ANSWERS):
             self.wrong_answers[answer] += 1
+        if reason and (reason in self.reasons or len(self.reasons) < _MAX_ANSWERS):
+            self.reasons[reason] += 1
 
 
 @dataclass(slots=True)
@@ -48,6 +54,8 @@ class ModelTally:
     trials: int = 0
     passes: int = 0
     errors: int = 0
+    #: Trials a judge gave no verdict on: answered, but in no pass rate (not in ``trials``).
+    unjudged: int = 0
     answered: int = 0
     parsed_ok: int = 0
     latencies: array[float] = field(default_factory=lambda: array("d"))
@@ -72,12 +80,16 @@ class ModelTally:
     cases: dict[str, CaseTally] = field(default_factory=dict)
 
     def add(self, trial: Trial, polarity: str | None) -> None:
-        """Count one trial."""
-        self.trials += 1
+        """Count one trial (an unjudged one as answered, timed, but neither right nor wrong)."""
         case = self.cases.get(trial.case_id)
         if case is None:
             case = self.cases[trial.case_id] = CaseTally()
-        case.trials += 1
+        if trial.unjudged:
+            self.unjudged += 1
+            case.unjudged += 1
+        else:
+            self.trials += 1
+            case.trials += 1
         if trial.correct:
             self.passes += 1
             case.passes += 1
@@ -93,8 +105,8 @@ class ModelTally:
             return
         self.answered += 1
         self.parsed_ok += int(trial.parsed_ok)
-        if not trial.correct:
-            case.add_wrong(trial.got, error=False)
+        if not trial.correct and not trial.unjudged:
+            case.add_wrong(trial.got, error=False, reason=trial.reason)
             answer = trial.got.upper()
             if polarity == "FAIL" and answer == "PASS":
                 self.too_lenient += 1

@@ -8,7 +8,9 @@
      ├── OverCapacity          a model's calls in flight and its queue are full: refused at once
      └── RoutingError           a task could not be answered
           ├── AllModelsFailed   every model failed; ``failures`` names each
-          └── DisagreementError verify=True and the models did not agree
+          ├── DisagreementError verify=True and the models did not agree
+          └── JudgeRejected     verify="judge" and the judge passed no answer
+                                (champion.judge.production)
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ __all__ = [
 ]
 
 #: Why one model did not serve: a provider error kind, output the task's parser
-#: rejects, a breaker that is open, or no room in its queue.
+#: rejects, a breaker that is open, no room in its queue, or (``verify="judge"``)
+#: an answer the task's judge did not pass.
 FailureKind = Literal["timeout", "unavailable", "rate_limited", "rejected", "protocol",
-                      "internal", "unparseable", "circuit_open", "over_capacity"]
+                      "internal", "unparseable", "circuit_open", "over_capacity",
+                      "judge_fail"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,8 @@ class Answer:
         fallback_reason: why the champion did not serve; None when it did.
         timings: ``prompt_build_ms``, ``queue_ms`` (waiting for a turn on a busy
             model), ``inference_ms``, ``parse_ms``, ``total_ms``.
-        verified: both models answered and agreed (``verify=True``).
+        verified: both models answered and agreed (``verify=True``), or the
+            task's judge passed the answer (``verify="judge"``).
         prompt_tokens: as the backend counted them, when it did.
         completion_tokens: as the backend counted them, when it did.
         finish_reason: why the model stopped, as the backend said (``stop``;

@@ -12,7 +12,9 @@ in the model's deadline. A circuit breaker per model skips a model that failed
 most of its recent calls, for a cool-down. Each model takes a bounded number of
 calls in flight and in queue; beyond that it is skipped, and a call no model
 has room for is refused with :class:`OverCapacity`. ``verify=True`` asks both
-models at the same time and accepts only an answer they agree on.
+models at the same time and accepts only an answer they agree on;
+``verify="judge"`` (a judged task) accepts only an answer the task's judge
+passes (:mod:`champion.judge.production`).
 
 The router is three parts: the :class:`~champion.registry.table.RouteTable`
 (what the registry says, kept current), the
@@ -31,9 +33,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from champion.errors import InputError, ProviderTimeout
+from champion.judge.production import RouteJudges
 from champion.providers.base import Completion, GenerateRequest, Message, PieceSink
 from champion.providers.candidate import Candidate
 from champion.registry.answers import (
@@ -62,6 +65,9 @@ __all__ = ["AllModelsFailed", "Answer", "BreakerConfig", "DisagreementError", "M
            "UnknownTask"]
 
 perf_log = logging.getLogger("champion.perf")
+
+#: ``True``: both models must agree; ``"judge"``: the task's judge must pass the answer.
+Verify = bool | Literal["judge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,7 @@ class Router:
             else _registry_over(registry)
         self.table = RouteTable(reader, self.config, os.environ if environ is None else environ)
         self.policy = RetryPolicy(self.config.retries, self.config.retry_backoff_s)
+        self.judges = RouteJudges(reader, self.policy)
         self._portal = Portal("champion-router")
 
     @classmethod
@@ -157,12 +164,12 @@ class Router:
     # -- serving -----------------------------------------------------------
 
     def complete(self, task: str, vars: Mapping[str, Any] | None = None, *,
-                 verify: bool = False, messages: Sequence[Message] | None = None) -> Answer:
+                 verify: Verify = False, messages: Sequence[Message] | None = None) -> Answer:
         """Synchronous :meth:`acomplete`; also works inside a running event loop."""
         return self._portal.call(self.acomplete(task, vars, verify=verify, messages=messages))
 
     async def acomplete(self, task: str, vars: Mapping[str, Any] | None = None, *,
-                        verify: bool = False, messages: Sequence[Message] | None = None
+                        verify: Verify = False, messages: Sequence[Message] | None = None
                         ) -> Answer:
         """Answer ``task`` for ``vars`` with its champion, or its runner-up.
 
@@ -170,6 +177,8 @@ class Router:
             task: a registered task.
             vars: the task's template vars; its own prompt is rendered from them.
             verify: ask both models at once; accept only an answer they agree on.
+                ``"judge"``: accept only an answer the task's judge passes (the
+                champion's, else the runner-up's).
             messages: send these messages instead of rendering the prompt (the
                 task's parameters, parser and validation still apply).
 
@@ -179,31 +188,35 @@ class Router:
             OverCapacity: no model had room for the call.
             AllModelsFailed: every model failed; ``failures`` says how.
             DisagreementError: ``verify`` and the models did not agree.
+            JudgeRejected: ``verify="judge"`` and the judge passed no answer.
         """
         start = time.perf_counter_ns()
         route = self.route(task)
         request = build_request(route.suite, vars, messages)
         built = time.perf_counter_ns()
-        served = await self.aserve(route, request, verify=verify)
+        served = await self.aserve(route, request, verify=verify, vars=vars)
         end = time.perf_counter_ns()
-        answer = answer_of(route, served, verify, timings(start, built, end, served))
+        answer = answer_of(route, served, bool(verify), timings(start, built, end, served))
         if perf_log.isEnabledFor(logging.INFO):
             for stage, ms in answer.timings.items():
                 perf_log.info("[PERF] task=%s stage=%s ms=%.3f served_by=%s", task,
                               stage.removesuffix("_ms"), ms, answer.served_by)
         return answer
 
-    async def aserve(self, route: Route, request: GenerateRequest, *, verify: bool = False,
-                     sink: PieceSink | None = None, costs: CallCosts | None = None) -> Served:
+    async def aserve(self, route: Route, request: GenerateRequest, *, verify: Verify = False,
+                     sink: PieceSink | None = None, costs: CallCosts | None = None,
+                     vars: Mapping[str, Any] | None = None) -> Served:
         """Serve ``request`` on ``route``: the pair's first usable answer, or (``verify``)
         the champion's when both agree. ``sink`` gets answer text as it arrives (no
         fallback after the first piece; not with ``verify``); ``costs`` is filled as
-        the call goes.
+        the call goes; ``vars`` are the task's vars (the judge sees them).
 
         Raises:
             InputError: ``verify`` without a runner-up.
             OverCapacity, AllModelsFailed, DisagreementError: see :meth:`acomplete`.
         """
+        if verify == "judge":
+            return await self.judges.serve(route, request, vars, costs)
         if verify:
             return await self._verify(route, request)
         return await FallbackPair(route, self.policy).serve(request, sink, costs)
@@ -278,6 +291,7 @@ class Router:
         """Close this event loop's connections."""
         for slot in self.table.slots():
             await slot.aclose()
+        await self.judges.aclose()
 
     def close(self) -> None:
         """Close every connection and stop the loop of synchronous calls."""
@@ -322,14 +336,19 @@ def build_request(suite: Suite, vars: Mapping[str, Any] | None,
 
 
 def timings(start: int, built: int, end: int, served: Served) -> Mapping[str, float]:
-    """The stages of one call in ms, from its start, the request built, and its end."""
-    return MappingProxyType({
+    """The stages of one call in ms, from its start, the request built, and its end
+    (``judge_ms`` too when the task's judge was asked)."""
+    stages = {
         "prompt_build_ms": (built - start) / 1e6,
         "queue_ms": served.queue_ns / 1e6,
-        "inference_ms": (end - built - served.parse_ns - served.queue_ns) / 1e6,
+        "inference_ms": (end - built - served.parse_ns - served.queue_ns - served.judge_ns)
+        / 1e6,
         "parse_ms": served.parse_ns / 1e6,
         "total_ms": (end - start) / 1e6,
-    })
+    }
+    if served.judge_ns:
+        stages["judge_ms"] = served.judge_ns / 1e6
+    return MappingProxyType(stages)
 
 
 def answer_of(route: Route, served: Served, verified: bool,

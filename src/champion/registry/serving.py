@@ -49,6 +49,7 @@ class Served:
         queue_ns: time spent waiting for a turn, over every model tried.
         inference_ns: time spent in model calls (retries and waits included).
         parse_ns: time spent parsing and validating answers.
+        judge_ns: time spent asking the task's judge (``verify="judge"``).
     """
 
     slot: ModelSlot
@@ -59,6 +60,7 @@ class Served:
     queue_ns: int = 0
     inference_ns: int = 0
     parse_ns: int = 0
+    judge_ns: int = 0
 
     @property
     def fallback_reason(self) -> str | None:

@@ -13,12 +13,14 @@ from markupsafe import Markup
 
 from champion.report.adapters import AdapterLine, adapter_lines, memory_text
 from champion.report.images import CaseImageInfo, case_images
+from champion.report.judge import judge_lines, judge_of
 from champion.report.svg import Box, Dot, box_plot, format_ms, scatter
 from champion.report.verdicts import comparison_sentence, p_text, podium_tie, tie_break_text
 from champion.report.view import ModelView, RunView, build_view
 from champion.results import RunResult
 
-__all__ = ["charts", "environment", "json_script", "model_extras", "pairwise_rows",
+__all__ = ["charts", "environment", "json_script", "judge_report", "model_extras",
+           "pairwise_rows",
            "podium_tie_text", "render_html", "render_view", "run_adapters", "run_images",
            "statistics_table", "viability"]
 
@@ -85,13 +87,20 @@ def environment(extra: BaseLoader | None = None) -> Environment:
     env.filters.update(p=p_text)
     env.globals.update(model_extras=model_extras, statistics_table=statistics_table,
                        run_images=run_images, run_adapters=run_adapters,
-                       memory_text=memory_text, podium_tie_text=podium_tie_text)
+                       memory_text=memory_text, podium_tie_text=podium_tie_text,
+                       judge_report=judge_report)
     return env
 
 
 @cache
 def _report_env() -> Environment:
     return environment()
+
+
+def judge_report(view: RunView) -> list[str]:
+    """The sentences about the run's judge (none for a run no judge graded)."""
+    judge = judge_of(view.result)
+    return [] if judge is None else judge_lines(judge, format_ms)
 
 
 def run_images(view: RunView) -> dict[str, list[CaseImageInfo]]:

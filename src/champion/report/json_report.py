@@ -41,6 +41,7 @@ def run_to_json(result: RunResult) -> dict[str, Any]:
         "trials_lost": result.config.get("trials_lost") or {},
         "comparisons": [comparison_to_json(pair) for pair in result.ranking.comparisons],
         "pareto_frontier": frontier,
+        "judge": result.config.get("judge"),
     }
 
 

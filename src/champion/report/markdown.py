@@ -7,6 +7,7 @@ from champion.report.adapters import adapter_lines, memory_text
 from champion.report.cases import case_lines
 from champion.report.escape import md_cell
 from champion.report.images import case_images
+from champion.report.judge import judge_lines, judge_of
 from champion.report.verdicts import comparison_sentence, p_text, podium_tie, tie_break_text
 from champion.results import RunResult
 
@@ -156,6 +157,16 @@ def _image_cases(result: RunResult) -> list[str]:
     return [*out, ""]
 
 
+def _judge(result: RunResult) -> list[str]:
+    """Who judged the answers, how reliably, and its calls apart from the candidates'."""
+    judge = judge_of(result)
+    if judge is None:
+        return []
+    return ["## Judge", "", *[f"- {md_cell(text, 600)}" for text in judge_lines(judge, _ms)],
+            "", "The judge's calls are stored apart and are in no candidate's latency or cost.",
+            ""]
+
+
 def render_markdown(result: RunResult, items: int = 100) -> str:
     """The whole report. ``items`` sizes the production-viability estimate."""
     ranking = result.ranking.models
@@ -178,6 +189,7 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         *[f"- **Warning:** {md_cell(warning, 600)}"
           for warning in (result.config or {}).get("warnings") or ()],
         "",
+        *_judge(result),
         "## Top results",
         "",
     ]
@@ -213,6 +225,7 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                 f"{md_cell(m.model)} ({md_cell(m.stopped)})" for m in held) + "."]
     else:
         out.append("No model qualified.")
+    judged = judge_of(result) is not None
     out += ["", "## Failed to qualify", ""]
     if not others:
         out.append("Every model qualified.")
@@ -240,7 +253,17 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
         if m.field_accuracy:
             out += ["Field accuracy: " + ", ".join(
                 f"{md_cell(k)} {v:.0%}" for k, v in m.field_accuracy.items()), ""]
-        if m.failed_cases:
+        if m.unjudged:
+            out += [f"Unjudged: {m.unjudged} trial(s) the judge gave no usable verdict on"
+                    " (champion run --resume judges them again).", ""]
+        if m.failed_cases and judged:
+            out += ["| Case | Reference | Got | Judge's reason | Failures |",
+                    "|---|---|---|---|---|"]
+            for f in m.failed_cases:
+                out.append(f"| {md_cell(f.id)} | {md_cell(f.expected)} | {md_cell(f.got)} |"
+                           f" {md_cell(f.reason or '—')} | {f.failures}/{f.trials} |")
+            out.append("")
+        elif m.failed_cases:
             out += ["| Case | Expected | Got | Failures |", "|---|---|---|---|"]
             for f in m.failed_cases:
                 out.append(f"| {md_cell(f.id)} | {md_cell(f.expected)} | {md_cell(f.got)} |"
@@ -264,8 +287,11 @@ def render_markdown(result: RunResult, items: int = 100) -> str:
                 cells.append("—")
             elif line.ok:
                 cells.append(f"✅ {_ms(line.median_ms)}")
+            elif line.got is None:
+                cells.append(f"⚠ {line.unjudged} unjudged")
             else:
-                cells.append(f"❌ {line.passes}/{line.trials}, got {md_cell(line.got, 40)}")
+                cells.append(f"❌ {line.passes}/{line.trials}, got {md_cell(line.got, 40)}"
+                             + (f" ({md_cell(line.reason, 80)})" if line.reason else ""))
         marker = " 🖼" if case_id in with_images else ""
         out.append(f"| {md_cell(case_id)}{marker} | " + " | ".join(cells) + " |")
     out += ["", "## Production viability", "",

@@ -12,6 +12,7 @@ from champion.ranking import ModelRanking
 from champion.records import Trial
 from champion.report.cases import case_lines
 from champion.report.escape import terminal_text
+from champion.report.judge import judge_lines, judge_of
 from champion.report.verdicts import (
     comparison_sentence,
     latency_text,
@@ -161,7 +162,8 @@ def _result_line(line: ModelRanking) -> str:
     """``Result:`` with the verdict first; a score only for a qualified (ranked) model."""
     mark = "✅" if line.qualified else "❌"
     parts = [f"Result: {terminal_text(verdict_text(line), 200)} {mark}",
-             f"{line.passes}/{line.trials} correct"]
+             f"{line.passes}/{line.trials} correct"
+             + (f", {line.unjudged} unjudged" if line.unjudged else "")]
     if line.status != "error":
         parts.append(latency_text(line, _seconds))
     score = score_text(line)
@@ -188,16 +190,23 @@ def print_summary(console: Console, result: RunResult) -> None:
     console.print(f"[bold]{terminal_text(result.task)}[/]: {len(result.models)} models ×"
                   f" {result.cases} cases × {result.repeats} repeats"
                   f" ({result.calls} calls, run {result.run_id})", highlight=False)
+    judge = judge_of(result)
+    for text in judge_lines(judge, _seconds) if judge is not None else ():
+        console.print(terminal_text(text, 600), highlight=False, soft_wrap=True)
     ranking = result.ranking
     lines = {line.model: line for line in ranking.models}
     for line in ranking.models:
         badge = {"champion": " 🏆 champion", "runner-up": " 🥈 runner-up"}.get(line.status, "")
         tree = Tree(f"[bold]{terminal_text(line.model)}[/]{badge}", highlight=False)
         for case in case_lines(result, line.model):
-            mark = "✅" if case.ok else "❌"
+            mark = "✅" if case.ok else "⚠️" if case.passes == case.trials else "❌"
             text = f"{terminal_text(case.case_id, 40)} {mark} median {_seconds(case.median_ms)}"
-            if not case.ok:
-                text += f"  {case.passes}/{case.trials}, got {terminal_text(case.got or '', 50)}"
+            if not case.ok and case.got is not None:
+                text += f"  {case.passes}/{case.trials}, got {terminal_text(case.got, 50)}"
+                if case.reason:
+                    text += f" (judge: {terminal_text(case.reason, 120)})"
+            if case.unjudged:
+                text += f"  ⚠ {case.unjudged} unjudged"
             tree.add(text)
         if line.vs_next is not None:
             tree.add(terminal_text(comparison_sentence(line.vs_next, lines, _seconds), 400))
@@ -225,6 +234,8 @@ def print_summary(console: Console, result: RunResult) -> None:
                 reason = f"error: {line.error}"
             else:
                 reason = f"{line.passes}/{line.trials} correct"
+                if line.unjudged:
+                    reason += f", {line.unjudged} unjudged"
                 if line.leaning:
                     reason += f", {line.leaning}"
                 cases = ", ".join(f"{f.id} ({f.failures}/{f.trials})"

@@ -37,6 +37,10 @@ class Output:
     error: str | None
     count: int = 0
     latencies: list[float] = field(default_factory=list)
+    #: A judge gave no verdict on it.
+    unjudged: bool = False
+    #: The judge's reason (judged runs only).
+    judge_reason: str | None = None
 
     @property
     def median_ms(self) -> float | None:
@@ -55,9 +59,12 @@ class Cell:
 
     @property
     def state(self) -> str:
-        """``pass`` (every repeat right), ``flaky`` (some), ``error`` or ``fail``."""
+        """``pass`` (every repeat right), ``flaky`` (some), ``error``, ``fail``, or
+        ``unjudged`` (no repeat wrong, some a judge gave no verdict on)."""
         if self.line.ok:
             return "pass"
+        if self.line.unjudged and self.line.passes == self.line.trials:
+            return "unjudged"
         if self.line.passes:
             return "flaky"
         return "error" if self.errors == self.line.trials else "fail"
@@ -131,25 +138,32 @@ class RunView:
 
 
 class _CellBuilder:
-    __slots__ = ("errors", "latencies", "outputs", "passes", "trials")
+    __slots__ = ("errors", "judged", "latencies", "outputs", "passes", "trials", "unjudged")
 
-    def __init__(self) -> None:
+    def __init__(self, judged: bool) -> None:
+        self.judged = judged
         self.passes = 0
         self.trials = 0
         self.errors = 0
+        self.unjudged = 0
         self.latencies: list[float] = []
-        self.outputs: dict[tuple[str, bool, str | None], Output] = {}
+        self.outputs: dict[tuple[str, bool, str | None, bool], Output] = {}
 
     def add(self, trial: Trial) -> None:
-        self.trials += 1
+        if trial.unjudged:
+            self.unjudged += 1
+        else:
+            self.trials += 1
         self.passes += int(trial.correct)
         self.errors += int(trial.is_error)
         if trial.latency_ms is not None and not trial.is_error:
             self.latencies.append(trial.latency_ms)
-        key = (trial.output[:MAX_OUTPUT_CHARS], trial.correct, trial.error)
+        key = (trial.output[:MAX_OUTPUT_CHARS], trial.correct, trial.error, trial.unjudged)
         output = self.outputs.get(key)
         if output is None:
-            output = Output(key[0], trial.got[:MAX_OUTPUT_CHARS], trial.correct, trial.error)
+            reason = trial.reason if self.judged and trial.error is None else None
+            output = Output(key[0], trial.got[:MAX_OUTPUT_CHARS], trial.correct, trial.error,
+                            unjudged=trial.unjudged, judge_reason=reason)
             self.outputs[key] = output
         output.count += 1
         if trial.latency_ms is not None:
@@ -159,12 +173,13 @@ class _CellBuilder:
         times = sorted(self.latencies)
         # Wrong answers first, then by frequency: what a reader looks for.
         outputs = sorted(self.outputs.values(), key=lambda o: (o.correct, -o.count))
-        wrong = next((o for o in outputs if not o.correct), None)
-        got = None
+        wrong = next((o for o in outputs if not o.correct and not o.unjudged), None)
+        got = reason = None
         if wrong is not None:
             got = f"error: {wrong.error}" if wrong.error is not None else wrong.got
+            reason = wrong.judge_reason
         line = CaseLine(case_id, self.passes, self.trials,
-                        percentile(times, 50) if times else None, got)
+                        percentile(times, 50) if times else None, got, reason, self.unjudged)
         return Cell(line, outputs[:MAX_OUTPUTS], self.errors,
                     max(0, len(outputs) - MAX_OUTPUTS))
 
@@ -185,7 +200,8 @@ def _cost_per_case(line: ModelRanking, answered: int) -> float | None:
 
 def build_view(result: RunResult) -> RunView:
     """Aggregate a run: iterates its trials exactly once."""
-    builders: dict[tuple[str, str], _CellBuilder] = defaultdict(_CellBuilder)
+    judged = bool((result.config or {}).get("judge"))
+    builders: dict[tuple[str, str], _CellBuilder] = defaultdict(lambda: _CellBuilder(judged))
     latencies: dict[str, list[float]] = defaultdict(list)
     calls = 0
     for trial in result.trials:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from champion.records import ModelRun, Trial, TrialKey
+from champion.records import JudgeCall, ModelRun, Trial, TrialKey
 from champion.results import RunResult
 
 __all__ = ["LanePolicy", "NullListener", "RunConfig", "RunListener", "TrialSink"]
@@ -93,6 +93,18 @@ class TrialSink(Protocol):
     def trial_keys(self, run_id: str) -> set[TrialKey]:
         """(model, case, batch) of every stored trial."""
 
+    def add_judge_calls(self, run_id: str, calls: Sequence[JudgeCall]) -> None:
+        """Persist the verdicts a judge gave (judged tasks)."""
+
+    def judge_calls(self, run_id: str) -> list[JudgeCall]:
+        """The run's judge calls in the order they were stored."""
+
+    def cached_verdicts(self, judge_keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """cache key → (verdict, reason) of every real verdict of these judge models."""
+
+    def update_trial_verdicts(self, run_id: str, trials: Sequence[Trial]) -> None:
+        """Store the new verdicts of trials judged again (a resumed run)."""
+
 
 class RunListener:
     """Progress callbacks (terminal progress bars, logs); every method does nothing here.
@@ -125,6 +137,9 @@ class RunListener:
 
     def model_finished(self, model: str, stopped: str | None) -> None:
         """The model's planned trials of this wave are done (or the strategy stopped it)."""
+
+    def judged(self, call: JudgeCall) -> None:
+        """A judge gave (or failed to give) a verdict, or one was read from the cache."""
 
 
 #: A listener that shows nothing.

@@ -5,7 +5,8 @@ lanes (lanes side by side, a lane's models one after another), asks the
 strategy which trials each model runs, leaves out what is stored already,
 hands the rest to the executor, and takes back what it yields: the model's
 facts once loaded, then each trial as it finishes, which goes through the
-recorder to the listener, the strategy and the store. Whatever executor runs
+recorder to the listener, the strategy and the store (a judged trial's judge
+calls come just before it, and go to the store apart). Whatever executor runs
 the trials, this bookkeeping is the same.
 """
 
@@ -18,7 +19,7 @@ from contextlib import aclosing
 from dataclasses import replace
 
 from champion.errors import ChampionError
-from champion.records import ModelRun, Trial
+from champion.records import JudgeCall, ModelRun, Trial
 from champion.runner.config import RunListener
 from champion.runner.contention import ContentionTracker
 from champion.runner.executors.base import Executor, ModelReady, TrialLost, Work
@@ -116,6 +117,8 @@ class RunLoop:
                     elif isinstance(event, TrialLost):
                         self.lost[model] += 1
                         lost = event
+                    elif isinstance(event, JudgeCall):
+                        self.recorder.judged(event)
                     else:
                         await self._ready(model, event)
         finally:

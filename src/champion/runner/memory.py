@@ -6,19 +6,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from champion.errors import InputError
-from champion.records import ModelRun, Trial, TrialKey
+from champion.records import JudgeCall, ModelRun, Trial, TrialKey
 from champion.results import RunResult
 
 __all__ = ["MemorySink"]
 
 
 class MemorySink:
-    """Holds runs, models and trials in lists (tests, notebooks, one-off runs)."""
+    """Holds runs, models, trials and judge calls in lists (tests, notebooks, one-off runs)."""
 
     def __init__(self) -> None:
         self.runs: dict[str, RunResult] = {}
         self.models: dict[str, dict[str, ModelRun]] = {}
         self.trials: dict[str, list[Trial]] = {}
+        self.judged: dict[str, list[JudgeCall]] = {}
 
     def begin_run(self, result: RunResult) -> None:
         """Record a run as started."""
@@ -60,3 +61,27 @@ class MemorySink:
     def trial_keys(self, run_id: str) -> set[TrialKey]:
         """(model, case, batch) of every stored trial."""
         return {t.key for t in self.trials.get(run_id, [])}
+
+    def add_judge_calls(self, run_id: str, calls: Sequence[JudgeCall]) -> None:
+        """Keep judge calls."""
+        self.judged.setdefault(run_id, []).extend(replace(call) for call in calls)
+
+    def judge_calls(self, run_id: str) -> list[JudgeCall]:
+        """A run's judge calls in the order kept."""
+        return list(self.judged.get(run_id, []))
+
+    def cached_verdicts(self, judge_keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """cache key → (verdict, reason) of every real call with a verdict by these judges."""
+        keys = set(judge_keys)
+        found: dict[str, tuple[str, str | None]] = {}
+        for calls in self.judged.values():
+            for call in calls:
+                if call.judge_key in keys and call.verdict is not None and not call.cached:
+                    found.setdefault(call.cache_key, (call.verdict, call.reason))
+        return found
+
+    def update_trial_verdicts(self, run_id: str, trials: Sequence[Trial]) -> None:
+        """Replace the stored trials of these keys with their new verdicts."""
+        judged = {trial.key: trial for trial in trials}
+        self.trials[run_id] = [replace(judged[t.key], position=t.position) if t.key in judged
+                               else t for t in self.trials.get(run_id, [])]

@@ -9,7 +9,8 @@ outside it is a strategy that planned more batches than it declared, and an
 error.
 
 The recorder numbers each model's trials in the order they finish
-(``position``), across waves and resumes, whatever executor ran them.
+(``position``), across waves and resumes, whatever executor ran them. A judge's
+calls are queued beside the trials and written with them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from champion.records import ModelRun, Trial
+from champion.records import JudgeCall, ModelRun, Trial
 from champion.runner.config import RunListener, TrialSink
 from champion.runner.strategies import Outcome, Strategy
 
@@ -86,6 +87,7 @@ class Recorder:
         self.ledger = ledger
         self.flush_interval_s = flush_interval_s
         self.pending: list[Trial] = []
+        self.pending_judged: list[JudgeCall] = []
         self.positions: dict[str, int] = {}
         self._last_flush = time.monotonic()
         self._lock = asyncio.Lock()
@@ -115,6 +117,11 @@ class Recorder:
         self.listener.trial_done(trial.model, trial)
         self.strategy.observe(_outcome(trial))
 
+    def judged(self, call: JudgeCall) -> None:
+        """A judge call behind the next trial's verdict: show it, queue it."""
+        self.pending_judged.append(call)
+        self.listener.judged(call)
+
     async def maybe_flush(self) -> None:
         """Write queued trials when the flush interval has passed."""
         if self.pending and (len(self.pending) >= MAX_PENDING
@@ -124,20 +131,27 @@ class Recorder:
     async def flush(self) -> None:
         """Write every queued trial now (off the event loop)."""
         async with self._lock:
-            if not self.pending:
+            if not self.pending and not self.pending_judged:
                 return
             batch, self.pending = self.pending, []
+            judged, self.pending_judged = self.pending_judged, []
             self._last_flush = time.monotonic()
-            await self.write(self.sink.add_trials, self.run_id, batch)
+            if judged:
+                await self.write(self.sink.add_judge_calls, self.run_id, judged)
+            if batch:
+                await self.write(self.sink.add_trials, self.run_id, batch)
 
     def flush_now(self) -> None:
         """Write queued trials synchronously (the run is stopping) and end the writer."""
         self._writer.shutdown(wait=True)
         batch, self.pending = self.pending, []
+        judged, self.pending_judged = self.pending_judged, []
+        if judged:
+            self.sink.add_judge_calls(self.run_id, judged)
         if batch:
             self.sink.add_trials(self.run_id, batch)
 
 
 def _outcome(trial: Trial) -> Outcome:
     return Outcome(trial.model, trial.case_id, trial.batch, trial.correct, trial.is_error,
-                   trial.latency_ms)
+                   trial.latency_ms, trial.unjudged)

@@ -9,6 +9,11 @@ stopped by Ctrl-C, an error, or a killed process can be resumed: the stored
 trials are replayed through the strategy, which rebuilds its state and goes on
 with the run's own seed, options and plan.
 
+A judged task's judge (:mod:`champion.judge`) is resolved before anything
+else: a judge that cannot be used is an InputError before any candidate call.
+It grades the calibration cases first and, on resume, the trials it left
+unjudged, before the strategy replays the stored trials.
+
 Preflight: models that cannot run at all (a missing package, an unset key
 variable) are known before the run begins; when no candidate is left, nothing
 is stored and an :class:`~champion.errors.InputError` says why. Models excluded
@@ -40,6 +45,7 @@ from champion.runner.lanes import lane_of, lanes_of
 from champion.runner.loop import RunLoop
 from champion.runner.recorder import Ledger, Recorder
 from champion.runner.strategies import RunPlan, parse_options, strategy_class
+from champion.scoring.registry import check_kind
 from champion.suite.fingerprint import suite_fingerprint
 from champion.suite.model import Suite
 
@@ -70,8 +76,12 @@ def ranking_rules(suite: Suite) -> RankingRules:
                 polarity[case.id] = value
     return RankingRules(
         min_pass_rate=suite.qualify.min_pass_rate, output_kind=suite.output.kind,
-        polarity=polarity, expected={case.id: case.expected for case in suite.cases},
+        polarity=polarity,
+        # A judged case has no gold answer; its reference is what reports show instead.
+        expected={case.id: case.reference if case.expected is None else case.expected
+                  for case in suite.cases},
         ceilings=Ceilings.of(suite.qualify),
+        judged=check_kind(suite.check_spec.type).asks_model,
     )
 
 
@@ -126,6 +136,11 @@ class RunSession:
             self.config = self._resumed_config(self.previous, config)
         assert self.config.repeats is not None and self.config.seed is not None
         self.repeats, self.seed = self.config.repeats, self.config.seed
+        # Before anything is built: a judge that cannot be used refuses the run.
+        # (Imported here: the judge calls its models through champion.runner.calls.)
+        from champion.judge.session import open_judge
+
+        self.judge = open_judge(suite, sink, self.config)
         strategy_type = strategy_class(self.config.strategy)
         self.strategy_options = parse_options(strategy_type, self.config.strategy_options)
         self.candidates = list(candidates)
@@ -138,7 +153,8 @@ class RunSession:
         if executor is None:
             executor_type = executor_class(self.config.executor)
             options = parse_executor_options(executor_type, self.config.executor_options)
-            executor = executor_type(RunSetup(suite, tuple(self.candidates), self.config),
+            executor = executor_type(RunSetup(suite, tuple(self.candidates), self.config,
+                                              self.judge.judge if self.judge else None),
                                      options)
         self.executor = executor
         # The session's own record; the executor reports what changes (ModelReady).
@@ -221,12 +237,16 @@ class RunSession:
         for model in models:
             model.stopped = self.strategy.stopped.get(model.model)
         trials = trials if trials is not None else _SinkTrials(self.sink, self.run_id)
+        ranking = rank(models, trials, self.rules)
+        config: dict[str, Any] = {}
+        if self.judge is not None:
+            config["judge"] = self.judge.describe() if status == "running" else \
+                self.judge.summary(self.run_id, sum(m.unjudged for m in ranking.models))
         return RunResult(
             run_id=self.run_id, task=self.suite.task, suite_version=self.suite.version,
             strategy=self.config.strategy, repeats=self.repeats, cases=len(self.suite.cases),
             seed=self.seed, started_at=self.started_at, finished_at=datetime.now(UTC),
-            status=status, models=models, trials=trials,
-            ranking=rank(models, trials, self.rules),
+            status=status, models=models, trials=trials, ranking=ranking,
             case_order=[case.id for case in self.suite.cases],
             case_info={case.id: {"expected": case.expected, "type": case.type,
                                  "difficulty": case.difficulty} for case in self.suite.cases},
@@ -238,7 +258,7 @@ class RunSession:
                     "executor": self.config.executor,
                     "executor_options": dict(self.config.executor_options),
                     "lane_policy": self.config.lanes, "warnings": list(self.warnings),
-                    "trials_lost": dict(self.trials_lost)},
+                    "trials_lost": dict(self.trials_lost), **config},
         )
 
     async def run(self) -> RunResult:
@@ -251,6 +271,13 @@ class RunSession:
         if self.previous is None and self.excluded and len(self.excluded) == len(self.runs):
             await self.executor.aclose()
             raise NoCandidateLeft(self.excluded)
+        try:
+            return await self._run()
+        finally:
+            if self.judge is not None:
+                await self.judge.aclose()
+
+    async def _run(self) -> RunResult:
         ledger = Ledger(list(self.runs), [case.id for case in self.suite.cases],
                         self.strategy.max_batches)
         recorder = Recorder(self.run_id, self.sink, self.listener, self.strategy, ledger,
@@ -261,17 +288,21 @@ class RunSession:
             self.sink.begin_run(self._result("running", trials=[]))
             for run in self.runs.values():  # the run's candidates, known before any runs
                 self.sink.add_model(self.run_id, run)
-        else:
-            for trial in self.sink.iter_trials(self.run_id):
-                recorder.replay(trial)
         self.listener.run_started(self.run_id)
-        for model, why in self.excluded.items():
-            self.listener.model_excluded(model, why)
-        self.listener.lanes(self.lanes)
         loop = RunLoop(self.strategy, self.executor, recorder, self.listener, self.lane,
                        {case.id: case for case in self.suite.cases}, self.runs)
         status = "complete"
         try:
+            if self.previous is not None:
+                if self.judge is not None:  # what it left unjudged, before the strategy sees it
+                    await self.judge.rejudge(self.run_id)
+                for trial in self.sink.iter_trials(self.run_id):
+                    recorder.replay(trial)
+            if self.judge is not None:
+                await self.judge.calibrate(self.run_id)
+            for model, why in self.excluded.items():
+                self.listener.model_excluded(model, why)
+            self.listener.lanes(self.lanes)
             await loop.run()
         except (asyncio.CancelledError, KeyboardInterrupt):
             status = "interrupted"

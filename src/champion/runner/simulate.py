@@ -18,7 +18,13 @@ from typing import Any, ClassVar
 from champion._sync import run_sync
 from champion.records import ModelRun, Trial
 from champion.runner.config import RunConfig, RunListener
-from champion.runner.executors.base import Executor, ModelReady, RunSetup, Work
+from champion.runner.executors.base import (
+    Executor,
+    ExecutorEvent,
+    ModelReady,
+    RunSetup,
+    Work,
+)
 from champion.runner.lanes import Placement
 from champion.runner.loop import RunLoop
 from champion.runner.memory import MemorySink
@@ -62,7 +68,7 @@ class SimulatedExecutor(Executor):
         """Nothing is missing in a simulation."""
         return {}
 
-    async def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial, None]:
+    async def execute(self, work: Work) -> AsyncGenerator[ExecutorEvent, None]:
         """The outcome function's verdict for each trial, in the order planned."""
         yield ModelReady(self._models[work.model])
         for case, batch in work.trials:

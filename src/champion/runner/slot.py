@@ -34,12 +34,12 @@ from champion.errors import (
 from champion.providers.base import Completion, GenerateRequest, Provider
 from champion.providers.candidate import Candidate, public_url
 from champion.providers.registry import create_provider
-from champion.records import ModelRun, Trial
+from champion.records import JudgeCall, ModelRun, Trial
 from champion.runner.calls import RetryPolicy, call
 from champion.runner.config import RunConfig
 from champion.runner.executors.base import ModelReady
 from champion.runner.lanes import IN_PROCESS, Placement, host_of
-from champion.scoring import Scorer
+from champion.scoring import Scorer, Verdict
 from champion.secrets import MASK, redact
 from champion.suite.model import Case
 
@@ -69,6 +69,8 @@ class ModelSlot:
         self.skip_kind: str | None = None
         self.consecutive_errors = 0
         self.max_errors = config.max_consecutive_errors
+        #: Judge calls of the trials run since the executor last took them.
+        self.judge_calls: list[JudgeCall] = []
         try:
             self.provider = create_provider(candidate)
             self.provider.preflight()
@@ -211,7 +213,14 @@ class ModelSlot:
                                       "internal")
         else:
             self.consecutive_errors = 0
-            return self._scored(completion, case, batch, started)
+            text = redact(completion.text)
+            if self.scorer.asks_model:  # judged after the call, outside its timing
+                verdict = await self.scorer.ascore(text, case, (self.candidate.id, case.id,
+                                                                batch))
+                self.judge_calls.extend(verdict.calls)
+            else:
+                verdict = self.scorer.score(text, case)
+            return self._scored(completion, text, verdict, case, batch, started)
         self.consecutive_errors += 1
         if self.consecutive_errors >= self.max_errors:
             self.skip_reason = (f"skipped: {self.consecutive_errors} calls in a row failed"
@@ -225,10 +234,13 @@ class ModelSlot:
                      correct=False, output=redact(output), error=redact(error),
                      error_kind=kind or "internal", started_at=started)
 
-    def _scored(self, completion: Completion, case: Case, batch: int,
-                started: datetime) -> Trial:
-        text = redact(completion.text)
-        verdict = self.scorer.score(text, case)
+    def take_judge_calls(self) -> list[JudgeCall]:
+        """The judge calls made since last asked (the executor yields them)."""
+        calls, self.judge_calls = self.judge_calls, []
+        return calls
+
+    def _scored(self, completion: Completion, text: str, verdict: Verdict, case: Case,
+                batch: int, started: datetime) -> Trial:
         return Trial(
             model=self.candidate.id, case_id=case.id, batch=batch, position=0,
             correct=verdict.correct, output=text, got=verdict.got,
@@ -243,6 +255,7 @@ class ModelSlot:
             tokens_estimated=completion.tokens_estimated,
             finish_reason=completion.finish_reason, server_timings=completion.server_timings,
             server_tokens_per_s=completion.server_tokens_per_s, started_at=started,
+            unjudged=verdict.unjudged,
         )
 
 

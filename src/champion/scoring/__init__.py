@@ -6,7 +6,6 @@ how to add one.
 
 from champion.scoring.checks import Scorer, Verdict
 from champion.scoring.kind import (
-    Answer,
     CaseCheck,
     CheckKind,
     CheckOptions,
@@ -31,7 +30,6 @@ from champion.scoring.registry import (
 from champion.scoring.values import FieldRule, compare_field, json_equal
 
 __all__ = [
-    "Answer",
     "CaseCheck",
     "CheckKind",
     "CheckOptions",

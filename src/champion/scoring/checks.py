@@ -2,7 +2,9 @@
 
 A :class:`Scorer` is built once per suite (the output format and the check
 kind's scorer prepared: regexes compiled, schema validators and Python checks
-resolved) and then scores each trial cheaply.
+resolved) and then scores each trial cheaply. A check that asks a model (a
+judge) scores with :meth:`Scorer.ascore`, through the :class:`Grader` the run
+prepared; an answer that is not in the task's format never reaches the judge.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from champion.scoring.kind import ParsedAnswer
+from champion.errors import InputError
+from champion.scoring.kind import AsyncCaseCheck, CaseCheck, CheckResult, Grader, ParsedAnswer
 from champion.scoring.outputs import OutputFormat
+from champion.scoring.parsers import Parsed
 from champion.scoring.registry import check_kind
 
 if TYPE_CHECKING:
+    from champion.records import JudgeCall, TrialKey
     from champion.suite.model import Case, Suite
 
 __all__ = ["Scorer", "Verdict"]
@@ -32,8 +37,10 @@ class Verdict:
         got: a short display of what the model answered (for failed cases).
         parsed_ok: whether the output parsed (label found, JSON object found)
             and met the output schema.
-        reason: why it is wrong, when it is.
+        reason: why it is wrong, when it is (a judge's reason either way).
         fields: per-field correctness for ``json_fields`` checks.
+        unjudged: a judge gave no usable verdict: neither right nor wrong.
+        calls: the judge calls behind the verdict (none for other checks).
     """
 
     correct: bool
@@ -41,6 +48,8 @@ class Verdict:
     parsed_ok: bool
     reason: str | None = None
     fields: dict[str, bool] | None = None
+    unjudged: bool = False
+    calls: tuple[JudgeCall, ...] = ()
 
 
 def _display(value: Any) -> str:
@@ -49,21 +58,64 @@ def _display(value: Any) -> str:
 
 
 class Scorer:
-    """Scores raw outputs for one suite."""
+    """Scores raw outputs for one suite.
 
-    def __init__(self, suite: Suite) -> None:
+    Args:
+        suite: the task.
+        grader: the run's judge, for a check that asks a model (``asks_model``).
+
+    Raises:
+        InputError: the check asks a model and no grader was given.
+    """
+
+    def __init__(self, suite: Suite, grader: Grader | None = None) -> None:
         spec = suite.check_spec
+        kind = check_kind(spec.type)
         self.output = OutputFormat(suite)
         self.kind = suite.output.kind
-        self._check = check_kind(spec.type).build(suite, spec.options)
+        #: Whether scoring asks a model: use :meth:`ascore`.
+        self.asks_model = kind.asks_model
+        self._check: CaseCheck | None = None
+        self._acheck: AsyncCaseCheck | None = None
+        if kind.asks_model:
+            if grader is None:
+                raise InputError(f"{suite.task}: check type {spec.type} asks a judge to grade"
+                                 " each answer; it scores only in a run that resolved the judge")
+            self._acheck = kind.build_async(suite, spec.options, grader)
+        else:
+            self._check = kind.build(suite, spec.options)
 
     def score(self, text: str, case: Case) -> Verdict:
-        """Parse ``text`` and compare it with ``case.expected``."""
+        """Parse ``text`` and compare it with ``case.expected``.
+
+        Raises:
+            TypeError: the check asks a model (use :meth:`ascore`).
+        """
         parsed = self.output.parse(text)
         if not parsed.ok:
-            shown = text.strip() if parsed.value is None else parsed.value
-            return Verdict(False, _display(shown), False, parsed.error or "unparseable")
-        result = self._check(ParsedAnswer(parsed.value, text), case)
-        fields = None if result.fields is None else dict(result.fields)
-        return Verdict(result.correct, _display(parsed.value), True,
-                       None if result.correct else result.reason, fields)
+            return _unparsed(text, parsed)
+        if self._check is None:
+            raise TypeError("this check asks a model: score with ascore()")
+        return _verdict(parsed, self._check(ParsedAnswer(parsed.value, text), case))
+
+    async def ascore(self, text: str, case: Case, trial: TrialKey) -> Verdict:
+        """:meth:`score`, asking the judge when the check does; ``trial`` links its calls."""
+        if self._acheck is None:
+            return self.score(text, case)
+        parsed = self.output.parse(text)
+        if not parsed.ok:
+            return _unparsed(text, parsed)
+        return _verdict(parsed, await self._acheck(ParsedAnswer(parsed.value, text), case, trial))
+
+
+def _unparsed(text: str, parsed: Parsed) -> Verdict:
+    shown = text.strip() if parsed.value is None else parsed.value
+    return Verdict(False, _display(shown), False, parsed.error or "unparseable")
+
+
+def _verdict(parsed: Parsed, result: CheckResult) -> Verdict:
+    fields = None if result.fields is None else dict(result.fields)
+    keep_reason = not result.correct or bool(result.calls)  # a judge's reason either way
+    return Verdict(result.correct, _display(parsed.value), True,
+                   result.reason if keep_reason else None, fields, result.unjudged,
+                   result.calls)

@@ -9,7 +9,9 @@ A **check kind** (``check: {type: NAME, ...}`` in a suite) declares
 - its own load-time rules (:meth:`CheckKind.validate`, raising
   :class:`~champion.errors.SuiteError` at ``path:line``);
 - how it scores (:meth:`CheckKind.build` returns a :data:`CaseCheck`, made once
-  per suite and called once per trial).
+  per suite and called once per trial); a kind that asks a model to grade
+  (``asks_model``, the ``judge`` check) scores asynchronously instead, through
+  a :class:`Grader` the run provides (:meth:`CheckKind.build_async`).
 
 An **output kind** (``output: {kind: NAME}``) gives the parser that turns a
 model's raw text into the value checks compare, and the check used when a suite
@@ -19,7 +21,7 @@ names none.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -28,15 +30,17 @@ from pydantic import BaseModel, ConfigDict
 from champion.scoring.parsers import Parsed
 
 if TYPE_CHECKING:
+    from champion.records import JudgeCall, TrialKey
     from champion.suite.document import SourceDocument
     from champion.suite.model import Case, OutputSpec, Suite
 
 __all__ = [
-    "Answer",
+    "AsyncCaseCheck",
     "CaseCheck",
     "CheckKind",
     "CheckOptions",
     "CheckResult",
+    "Grader",
     "OutputKind",
     "ParsedAnswer",
     "Parser",
@@ -73,20 +77,38 @@ class CheckResult:
 
     Attributes:
         correct: whether the answer matches the case's gold answer.
-        reason: why it is wrong (ignored when correct).
+        reason: why it is wrong (ignored when correct); for a judged answer,
+            the judge's reason either way.
         fields: per-field correctness, for checks that compare fields.
+        unjudged: no usable verdict (a judge failed or gave none): neither
+            right nor wrong.
+        calls: the judge calls made (or read from the cache) to decide.
     """
 
     correct: bool
     reason: str | None = None
     fields: Mapping[str, bool] | None = None
+    unjudged: bool = False
+    calls: tuple[JudgeCall, ...] = ()
 
 
-#: The former name of :class:`ParsedAnswer`, still accepted by code that imports it.
-Answer = ParsedAnswer
 
 #: Scores one answer for one case.
 CaseCheck = Callable[[ParsedAnswer, "Case"], CheckResult]
+#: Scores one answer for one case by asking a model; the trial key links its calls.
+AsyncCaseCheck = Callable[[ParsedAnswer, "Case", "TrialKey"], Awaitable[CheckResult]]
+
+
+class Grader(Protocol):
+    """What grades answers by asking a model, prepared for one run (a judge).
+
+    Built before any candidate runs (see :mod:`champion.judge`); a check kind
+    with ``asks_model`` scores through it.
+    """
+
+    async def grade(self, answer: ParsedAnswer, case: Case, trial: TrialKey) -> CheckResult:
+        """The verdict on ``answer`` to ``case``, never raising on model output."""
+        ...
 
 OptionsT = TypeVar("OptionsT", bound=CheckOptions)
 
@@ -106,6 +128,9 @@ class CheckKind(abc.ABC, Generic[OptionsT]):
     Options: ClassVar[type[CheckOptions]] = CheckOptions
     #: Whether every case needs ``expected`` (the gold answer this check compares with).
     needs_expected: ClassVar[bool] = True
+    #: Whether the check asks a model (a judge): then it scores with
+    #: :meth:`build_async` and a :class:`Grader`, and calibration cases apply.
+    asks_model: ClassVar[bool] = False
 
     def validate(self, suite: Suite, options: OptionsT, source: SourceDocument) -> None:
         """Load-time rules beyond the option types.
@@ -120,6 +145,10 @@ class CheckKind(abc.ABC, Generic[OptionsT]):
     def build(self, suite: Suite, options: OptionsT) -> CaseCheck:
         """A scorer for this suite: prepared once (patterns compiled, functions
         resolved), then called once per trial. Never raises on model output."""
+
+    def build_async(self, suite: Suite, options: OptionsT, grader: Grader) -> AsyncCaseCheck:
+        """The scorer of a kind that ``asks_model``, grading through ``grader``."""
+        raise NotImplementedError(f"check type {self.name} scores without a model")
 
 
 class Parser(Protocol):

@@ -26,6 +26,7 @@ from champion.results import RunResult
 from champion.secrets import redact as redact_secrets
 from champion.store import schema
 from champion.store.engine import open_engine, redact, run_write
+from champion.store.judging import JudgeQueries
 from champion.store.migrations import upgrade
 from champion.store.production import ProductionQueries
 from champion.store.promotions import PromotionQueries
@@ -69,9 +70,9 @@ class StoredTrials:
         return f"StoredTrials(run_id={self._run_id!r})"
 
 
-class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries):
-    """Runs, trials, rankings, promotions, workflows and production samples in any
-    SQLAlchemy database.
+class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, JudgeQueries):
+    """Runs, trials, rankings, promotions, workflows, production samples and judge
+    verdicts in any SQLAlchemy database.
 
     Opening a database brings its schema to the newest revision first.
     """

@@ -23,10 +23,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
-__all__ = ["metadata", "production_samples", "promotions", "rankings", "run_models", "runs",
-           "trials", "workflow_promotions", "workflow_routes", "workflow_verifications"]
+__all__ = ["judge_calls", "metadata", "production_samples", "promotions", "rankings",
+           "run_models", "runs", "trials", "workflow_promotions", "workflow_routes",
+           "workflow_verifications"]
 
 metadata = MetaData()
 
@@ -108,8 +110,40 @@ trials = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("error_kind", String(20)),
     Column("where", JSON),
+    Column("unjudged", Boolean, nullable=False, server_default=false()),
     Index("uq_trials_key", "run_id", "model", "case_id", "batch", unique=True),
     Index("ix_trials_run_id", "run_id", "id"),
+)
+
+#: Each verdict a judge gave on a trial's answer (or on a calibration answer), apart
+#: from the candidate's trial and linked to it by (run_id, model, case_id, batch).
+#: ``cache_key`` finds a verdict again in any later run: a row with a verdict and
+#: ``cached`` false is a real call whose verdict may be reused.
+judge_calls = Table(
+    "judge_calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("case_id", String(300), nullable=False),
+    Column("batch", Integer, nullable=False),
+    Column("judge", String(300), nullable=False),
+    Column("judge_key", String(500), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("cache_key", String(64), nullable=False),
+    Column("verdict", String(4)),
+    Column("reason", Text),
+    Column("output", Text, nullable=False),
+    Column("cached", Boolean, nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("latency_ms", Float),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("cost_usd", Float),
+    Column("error", Text),
+    Column("error_kind", String(20)),
+    Column("started_at", DateTime(timezone=True)),
+    Index("ix_judge_calls_run_id", "run_id", "id"),
+    Index("ix_judge_calls_cache_key", "cache_key"),
 )
 
 rankings = Table(

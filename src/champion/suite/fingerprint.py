@@ -18,7 +18,7 @@ def suite_fingerprint(suite: Suite) -> str:
     The check is the effective one (defaulted from the output kind when the
     file gives none), so an explicit default does not change the fingerprint.
     A case's images count by content (media type and SHA-256), not by where
-    the files lie.
+    the files lie. Calibration cases count when there are any.
     """
     data = {
         "prompt": suite.prompt.model_dump(mode="json", by_alias=True),
@@ -27,6 +27,8 @@ def suite_fingerprint(suite: Suite) -> str:
         "qualify": suite.qualify.model_dump(mode="json", by_alias=True),
         "cases": [_case(case) for case in suite.cases],
     }
+    if suite.calibration:
+        data["calibration"] = [case.model_dump(mode="json") for case in suite.calibration]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -149,6 +149,7 @@ def _check_output_and_check(suite: Suite, document: SourceDocument) -> None:
             raise document.error(("output", "schema"), problem)
     output_kind(output.kind).validate(output, document)
     kind = check_kind(check.type)
+    _check_judge_only_parts(suite, document, kind.asks_model, check.type)
     if kind.needs_expected:
         for index, case in enumerate(suite.cases):
             if case.expected is None:
@@ -156,6 +157,26 @@ def _check_output_and_check(suite: Suite, document: SourceDocument) -> None:
                                      f"case {shown(case.id)} has no expected answer, and check"
                                      f" type {check.type} compares every answer with it")
     kind.validate(suite, check.options, document)
+
+
+def _check_judge_only_parts(suite: Suite, document: SourceDocument, asks_model: bool,
+                            check_type: str) -> None:
+    """References and calibration cases serve a judge; another check would ignore them."""
+    if not asks_model:
+        for index, case in enumerate(suite.cases):
+            if case.reference is not None:
+                raise document.error(("cases", index, "reference"),
+                                     f"case {shown(case.id)}: reference is shown to a judge,"
+                                     f" and check type {check_type} asks none (use expected)")
+        if suite.calibration:
+            raise document.error(("calibration",), f"calibration cases grade a judge, and"
+                                 f" check type {check_type} asks none")
+    seen: set[str] = set()
+    for index, calibration in enumerate(suite.calibration):
+        if calibration.id in seen:
+            raise document.error(("calibration", index, "id"),
+                                 f"duplicate calibration case id {shown(calibration.id)}")
+        seen.add(calibration.id)
 
 
 def _with_images(suite: Suite, document: SourceDocument, base: Path) -> Suite:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEGACY_CHECK_KEYS",
+    "CalibrationCase",
     "Case",
     "CheckSpec",
     "OutputSpec",
@@ -197,7 +198,8 @@ class Case(_Frozen):
     """One gold-labelled test case.
 
     ``images`` go with the user message: file paths relative to the suite file
-    or ``data:`` URIs, checked and read when the suite loads.
+    or ``data:`` URIs, checked and read when the suite loads. ``reference`` is a
+    gold answer shown to a judge (``check: {type: judge}``), never compared.
     """
 
     id: str
@@ -207,14 +209,37 @@ class Case(_Frozen):
     difficulty: str | None = None
     why: str | None = None
     images: tuple[CaseImage, ...] = ()
+    reference: str | None = None
 
     @model_serializer(mode="wrap")
     def _without_no_images(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # A case without images dumps (and fingerprints) exactly as before images existed.
+        # A case without images (or a reference) dumps and fingerprints exactly as
+        # before they existed.
         data = handler(self)
-        if isinstance(data, dict) and not data.get("images"):
-            data.pop("images", None)
+        if isinstance(data, dict):
+            if not data.get("images"):
+                data.pop("images", None)
+            if data.get("reference") is None:
+                data.pop("reference", None)
         return data
+
+
+class CalibrationCase(_Frozen):
+    """An answer with a human verdict, which the judge grades at the start of every run.
+
+    How often the judge agrees with these is its measured agreement for the run.
+    """
+
+    id: str
+    vars: dict[str, Any] = {}
+    reference: str | None = None
+    answer: str
+    verdict: Literal["PASS", "FAIL"]
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 class Suite(_Frozen):
@@ -230,7 +255,17 @@ class Suite(_Frozen):
     repeats: int = Field(default=5, ge=1, le=10_000)
     params: Params = Params()
     cases: tuple[Case, ...]
+    #: Answers with human verdicts the judge grades first (``judge`` checks only).
+    calibration: tuple[CalibrationCase, ...] = ()
     source: str = Field(default="", exclude=True)
+
+    @model_serializer(mode="wrap")
+    def _without_no_calibration(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A suite without calibration cases dumps exactly as before they existed.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("calibration"):
+            data.pop("calibration", None)
+        return data
 
     @field_validator("task")
     @classmethod

@@ -25,13 +25,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from champion.errors import InputError
 from champion.providers.candidate import Candidate
-from champion.records import ModelRun, Trial
+from champion.records import JudgeCall, ModelRun, Trial
 from champion.runner.config import RunConfig
 from champion.runner.lanes import Placement
+from champion.scoring.kind import Grader
 from champion.suite.model import Case, Suite
 
 __all__ = [
     "Executor",
+    "ExecutorEvent",
     "ExecutorOptions",
     "ModelReady",
     "RunSetup",
@@ -55,11 +57,13 @@ class RunSetup:
         suite: the task (prompt, output, check, cases, params).
         candidates: the models of the run, with ids.
         config: the run's settings (retries, warm-up, concurrency, ...).
+        grader: the run's judge, when the suite's check asks a model to grade.
     """
 
     suite: Suite
     candidates: tuple[Candidate, ...]
     config: RunConfig
+    grader: Grader | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,11 @@ class Work:
     keep_running: Callable[[], bool]
 
 
+#: What an executor yields: a model ready (or not), a finished trial, a trial lost
+#: with its worker, a judge's call on a trial's answer.
+ExecutorEvent = ModelReady | Trial | TrialLost | JudgeCall
+
+
 class Executor(abc.ABC):
     """Runs models' trials somewhere and yields what happened, as it happens."""
 
@@ -151,9 +160,10 @@ class Executor(abc.ABC):
         """Models that cannot run at all, known before any call: id → why."""
 
     @abc.abstractmethod
-    def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial | TrialLost, None]:
+    def execute(self, work: Work) -> AsyncGenerator[ExecutorEvent, None]:
         """Load (or reuse) the model, then yield :class:`ModelReady` once and each
-        :class:`Trial` as it finishes, until the work is done or stopped.
+        :class:`Trial` as it finishes, until the work is done or stopped; a judged
+        trial's :class:`JudgeCall` records come just before it.
 
         An executor whose workers can be lost yields a :class:`TrialLost` for each
         trial in flight on a lost worker, then (when the model could be placed

@@ -16,11 +16,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Se
 from contextlib import asynccontextmanager
 from typing import ClassVar
 
-from champion.records import ModelRun, Trial
+from champion.records import JudgeCall, ModelRun, Trial
 from champion.runner.executors.base import (
     Executor,
+    ExecutorEvent,
     ExecutorOptions,
-    ModelReady,
     RunSetup,
     Work,
 )
@@ -41,7 +41,7 @@ class LocalExecutor(Executor):
     def __init__(self, setup: RunSetup, options: ExecutorOptions | None = None) -> None:
         super().__init__(setup, options)
         suite, config = setup.suite, setup.config
-        scorer = Scorer(suite)
+        scorer = Scorer(suite, setup.grader)
         requests = build_requests(suite)
         # The warm-up has exactly a trial's shape (constraint and all): what the
         # server refuses, it refuses before any measured call. A text case when
@@ -77,7 +77,7 @@ class LocalExecutor(Executor):
         finally:
             gc.unfreeze()
 
-    async def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial, None]:
+    async def execute(self, work: Work) -> AsyncGenerator[ExecutorEvent, None]:
         """Load (releasing the lane's previous model), warm up, run the trials."""
         slot = self.slots[work.model]
         resident = self._resident.get(work.lane)
@@ -92,22 +92,29 @@ class LocalExecutor(Executor):
             for case, batch in work.trials:  # no task per trial on the common path
                 if not work.keep_running():
                     break
-                yield await slot.trial(case, batch)
+                trial = await slot.trial(case, batch)
+                if slot.judge_calls:
+                    for judged in slot.take_judge_calls():
+                        yield judged
+                yield trial
             return
-        async for trial in self._pipeline(slot, work.trials, work):
-            yield trial
+        async for event in self._pipeline(slot, work.trials, work):
+            yield event
 
     async def _pipeline(self, slot: ModelSlot, planned: Iterator[tuple[Case, int]],
-                        work: Work) -> AsyncIterator[Trial]:
+                        work: Work) -> AsyncIterator[Trial | JudgeCall]:
         """Up to ``concurrency`` calls in flight; a new one starts as soon as one ends."""
-        finished: asyncio.Queue[Trial | None] = asyncio.Queue()
+        finished: asyncio.Queue[Trial | JudgeCall | None] = asyncio.Queue()
 
         async def worker() -> None:
             try:
                 for case, batch in planned:
                     if not work.keep_running():
                         break
-                    await finished.put(await slot.trial(case, batch))
+                    trial = await slot.trial(case, batch)
+                    for judged in slot.take_judge_calls():
+                        await finished.put(judged)
+                    await finished.put(trial)
             finally:
                 await finished.put(None)
 

@@ -58,6 +58,7 @@ from champion.runner.executors._ray_cluster import (
 from champion.runner.executors._ray_nodes import needs_of, unplaceable
 from champion.runner.executors.base import (
     Executor,
+    ExecutorEvent,
     ExecutorOptions,
     ModelReady,
     RunSetup,
@@ -182,7 +183,7 @@ class RayExecutor(Executor):
         async with self.local.wave(models):
             yield
 
-    async def execute(self, work: Work) -> AsyncGenerator[ModelReady | Trial | TrialLost, None]:
+    async def execute(self, work: Work) -> AsyncGenerator[ExecutorEvent, None]:
         """An actor model's trials on its actor; any other model's through the local executor."""
         if work.model not in self.actor_models:
             async for local_event in self.local.execute(work):

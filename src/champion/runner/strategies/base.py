@@ -77,7 +77,12 @@ class RunPlan:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a strategy sees of one finished trial."""
+    """What a strategy sees of one finished trial.
+
+    ``unjudged``: a judge gave no usable verdict on the answer; the trial is
+    neither a pass nor a failure (``correct`` is False but means nothing), and
+    a strategy counts it as neither. A resumed run judges it again first.
+    """
 
     model: str
     case_id: str
@@ -85,6 +90,7 @@ class Outcome:
     correct: bool
     error: bool
     latency_ms: float | None
+    unjudged: bool = False
 
 
 class StrategyOptions(BaseModel):

@@ -49,7 +49,7 @@ class FailFastStrategy(FullStrategy):
 
     def observe(self, outcome: Outcome) -> None:
         """Count failures; stop the model past what qualification allows."""
-        if outcome.correct:
+        if outcome.correct or outcome.unjudged:
             return
         self._failures[outcome.model] += 1
         if self._failures[outcome.model] > self.plan.allowed_failures:

@@ -94,6 +94,9 @@ class RaceStrategy(Strategy):
         self._passes: Counter[str] = Counter()
         self._trials: Counter[str] = Counter()
         self._case_failures: Counter[str] = Counter()
+        # Trials a judge left without a verdict: such a model cannot be champion
+        # (until a resumed run judges them), so it is no finalist.
+        self._unjudged: Counter[str] = Counter()
         self._slow: dict[str, str] = {}
         self._target: dict[str, int] = {}
         # Guards against a model the executor could not run: offered twice
@@ -118,10 +121,13 @@ class RaceStrategy(Strategy):
             return
         seen.add(pair)
         self._per_batch.setdefault(model, Counter())[outcome.batch] += 1
-        self._trials[model] += 1
         if outcome.latency_ms is not None and not outcome.error:
             self._latency.setdefault(model, {}).setdefault(outcome.case_id, []).append(
                 max(outcome.latency_ms, _FLOOR_MS))
+        if outcome.unjudged:  # neither a pass nor a failure; counts in no pass rate
+            self._unjudged[model] += 1
+            return
+        self._trials[model] += 1
         if outcome.correct:
             self._passes[model] += 1
             return
@@ -203,7 +209,7 @@ class RaceStrategy(Strategy):
             return self._offer(unscreened)
         k, final = self.plan.repeats, self.max_batches
         certified = self._by_speed([m for m in alive if self._complete(m, k)
-                                    and self._meets_rule(m)])
+                                    and self._meets_rule(m) and not self._unjudged[m]])
         for finalist in certified[:2]:
             if not self._complete(finalist, final):
                 self._slow.pop(finalist, None)
@@ -237,7 +243,7 @@ class RaceStrategy(Strategy):
     def _offer(self, models: list[str]) -> list[str]:
         offered = []
         for model in models:
-            progress = self._trials[model]
+            progress = len(self._seen.get(model, ()))
             if self._offered.get(model) == progress:
                 self.stop(model, "no trials ran")
                 continue

@@ -2,10 +2,11 @@
 
 Outputs: ``label``, ``json``, ``text``. Checks: ``label``, ``exact``,
 ``contains``, ``regex`` (:mod:`.text`), ``json_fields``, ``json_schema``
-(:mod:`.json`) and ``python`` (:mod:`.python`).
+(:mod:`.json`), ``python`` (:mod:`.python`) and ``judge`` (:mod:`.judge`).
 """
 
 from champion.scoring.kinds.json import JsonFieldsCheck, JsonSchemaCheck
+from champion.scoring.kinds.judge import JudgeCheck
 from champion.scoring.kinds.outputs import JsonOutput, LabelOutput, TextOutput
 from champion.scoring.kinds.python import PythonCheck
 from champion.scoring.kinds.text import ContainsCheck, ExactCheck, LabelCheck, RegexCheck
@@ -17,6 +18,7 @@ __all__ = [
     "JsonFieldsCheck",
     "JsonOutput",
     "JsonSchemaCheck",
+    "JudgeCheck",
     "LabelCheck",
     "LabelOutput",
     "PythonCheck",
@@ -27,5 +29,5 @@ __all__ = [
 for _output in (LabelOutput, JsonOutput, TextOutput):
     register_output(_output)
 for _check in (LabelCheck, ExactCheck, ContainsCheck, RegexCheck, JsonFieldsCheck,
-               JsonSchemaCheck, PythonCheck):
+               JsonSchemaCheck, PythonCheck, JudgeCheck):
     register_check(_check)

@@ -10,11 +10,13 @@
   is sent instead); or, when the body carries the task's template vars as
   ``champion: {"vars": {...}}``, the task's own prompt is rendered from them
   (``champion: {"verify": true}`` asks both models and answers only when they
-  agree). A streamed answer is validated before it is sent, and arrives whole
-  in one content chunk, unless the stream mode is ``live`` (the gateway's
-  ``--stream live``, or per request ``champion: {"stream": "live"}`` or the
-  header ``x-champion-stream: live``): then tokens go out as they come, and a
-  fallback is possible only before the first one.
+  agree; for a judged task ``champion: {"verify": "judge"}`` answers only with
+  an answer the task's judge passes, the champion's or else the runner-up's). A
+  streamed answer is validated before it is sent, and arrives whole in one
+  content chunk, unless the stream mode is ``live`` (the gateway's ``--stream
+  live``, or per request ``champion: {"stream": "live"}`` or the header
+  ``x-champion-stream: live``): then tokens go out as they come, and a fallback
+  is possible only before the first one.
 - any other ``model`` that names a registered model (its id, the model name its
   backend knows, or its ``-m`` spec) goes straight to that model, with the
   client's own parameters; streamed, token by token as the backend sends them.
@@ -27,7 +29,8 @@ ms). ``GET /v1/models`` lists the tasks (``task:<task>``) and the models;
 ``GET /metrics`` the Prometheus metrics. Errors use OpenAI's shape: 400 bad
 request, 401 without the bearer token, 404 unknown model or task, 429 with
 ``Retry-After`` when the models have no room, 502 when no model gave a usable
-answer, 504 when every model ran out of time.
+answer (or the judge passed none: ``judge_rejected``), 504 when every model
+ran out of time.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from champion.errors import InputError, ProviderError, ProviderTimeout, RateLimited
+from champion.judge.production import JudgeRejected
 from champion.providers.base import Completion
 from champion.registry.answers import (
     AllModelsFailed,
@@ -95,6 +96,9 @@ def _refusal(exc: Exception, task: str) -> Refused:
     if isinstance(exc, DisagreementError):
         return Refused(502, str(exc), "upstream_error", "models_disagree",
                        error_type="disagreement")
+    if isinstance(exc, JudgeRejected):
+        return Refused(502, str(exc), "upstream_error", "judge_rejected",
+                       error_type="judge_rejected")
     raise exc
 
 
@@ -281,8 +285,10 @@ class Gateway:
                 await self._live(send, record, start, built, costs, lambda sink: self.router.aserve(
                     route, request, sink=sink, costs=costs), call)
                 return
-            served = await self.router.aserve(route, request, verify=call.verify, costs=costs)
-        except (OverCapacity, AllModelsFailed, DisagreementError, InputError) as exc:
+            served = await self.router.aserve(route, request, verify=call.verify, costs=costs,
+                                              vars=call.vars)
+        except (OverCapacity, AllModelsFailed, DisagreementError, JudgeRejected,
+                InputError) as exc:
             record.fallbacks = tuple(costs.failures)
             self._route_outcome(route, record)
             refused = _refusal(exc, task)
@@ -291,7 +297,8 @@ class Gateway:
             raise refused from None
         stages = record.stages
         stages.queue_ns, stages.parse_ns = served.queue_ns, served.parse_ns
-        stages.inference_ns = time.perf_counter_ns() - built - served.queue_ns - served.parse_ns
+        stages.inference_ns = (time.perf_counter_ns() - built - served.queue_ns - served.parse_ns
+                               - served.judge_ns)
         self._served(record, served)
         self._route_outcome(route, record)
         answer = _Answer(served.slot.name, served.completion, served.fallback_reason)

@@ -50,7 +50,7 @@ class CallRecord:
         status: the HTTP status sent.
         error_type: empty when served; else what went wrong (a closed set:
             provider error kinds, ``all_models_failed``, ``disagreement``,
-            ``over_capacity``).
+            ``judge_rejected``, ``over_capacity``).
         fallbacks: why each model before ``served_by`` did not serve.
         stream: ``none``, ``validated`` or ``live``.
         stages: where the time went.

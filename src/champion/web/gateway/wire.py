@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from champion.providers.base import GenerateRequest, Message
 from champion.secrets import redact
@@ -67,7 +67,8 @@ class ChatCall:
         stream: answer with server-sent events.
         include_usage: a last chunk with ``usage`` (``stream_options.include_usage``).
         vars: the task's template vars (``champion.vars``), if sent.
-        verify: ask both models (``champion.verify``).
+        verify: ask both models (``champion.verify: true``), or the task's judge
+            (``champion.verify: "judge"``).
         stream_mode: ``validated`` or ``live`` when the client chose (``champion.stream``
             or the ``x-champion-stream`` header); None: the gateway's default.
     """
@@ -78,7 +79,7 @@ class ChatCall:
     stream: bool
     include_usage: bool
     vars: Mapping[str, Any] | None
-    verify: bool
+    verify: bool | Literal["judge"]
     stream_mode: str | None
 
     @property
@@ -170,7 +171,8 @@ def parse_call(raw: bytes, stream_header: str | None) -> ChatCall:
         messages=_messages(body.get("messages")) if variables is None or "messages" in body
         else (), stream=bool(body.get("stream")),
         include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
-        vars=variables, verify=bool(extension.get("verify", False)), stream_mode=mode)
+        vars=variables, verify="judge" if extension.get("verify") == "judge"
+        else bool(extension.get("verify", False)), stream_mode=mode)
 
 
 def usage_of(prompt_tokens: int | None, completion_tokens: int | None) -> dict[str, int] | None:
