@@ -14,13 +14,13 @@ import pytest
 
 from champion import SuiteError, load_suite
 from champion.scoring import (
-    Answer,
     CheckKind,
     CheckOptions,
     CheckResult,
     OutputFormat,
     OutputKind,
     Parsed,
+    ParsedAnswer,
     Parser,
     Scorer,
     check_kind,
@@ -69,9 +69,9 @@ class StartsWith(CheckKind[StartsOptions]):
                 raise source.error(("cases", index, "expected"),
                                    f"case {case.id!r}: fewer than {options.words} words")
 
-    def build(self, suite: Suite, options: StartsOptions) -> Callable[[Answer, Case],
+    def build(self, suite: Suite, options: StartsOptions) -> Callable[[ParsedAnswer, Case],
                                                                       CheckResult]:
-        def check(answer: Answer, case: Case) -> CheckResult:
+        def check(answer: ParsedAnswer, case: Case) -> CheckResult:
             want = str(case.expected).split()[:options.words]
             return CheckResult(answer.text.split()[:options.words] == want, "starts otherwise")
 
