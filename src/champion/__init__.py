@@ -44,6 +44,8 @@ if _typing.TYPE_CHECKING:
         run_suites,
         select_candidates,
     )
+    from champion.judge.prompt import parse_verdict
+    from champion.judge.session import judge_of_suite
     from champion.providers.base import (
         Completion,
         GenerateRequest,
@@ -102,6 +104,8 @@ if _typing.TYPE_CHECKING:
     from champion.workflow.verify import averify_plan, verify_plan
 
 _LAZY = {
+    "judge_of_suite": "champion.judge.session",
+    "parse_verdict": "champion.judge.prompt",
     "AllModelsFailed": "champion.registry.answers",
     "Answer": "champion.registry.answers",
     "BreakerConfig": "champion.registry.breaker",
@@ -268,9 +272,11 @@ __all__ = [
     "check_entry",
     "create_dashboard",
     "create_gateway",
+    "judge_of_suite",
     "load_items",
     "load_suite",
     "load_workflow",
+    "parse_verdict",
     "plan_json",
     "plan_workflow",
     "register_check",
