@@ -158,9 +158,11 @@ class CanaryQueries:
 
     def start_canary(self, *, task: str, stage: str, run_id: str, champion: str,
                      champion_key: str, runner_up: str | None, runner_up_key: str | None,
-                     plan: Mapping[str, Any]) -> CanaryDecision:
+                     plan: Mapping[str, Any],
+                     details: Mapping[str, Any] | None = None) -> CanaryDecision:
         """Record a canary of this run's pair on ``stage`` (``plan``: share, step,
-        interval_s, failure_limit, min_calls and the ceilings).
+        interval_s, failure_limit, min_calls and the ceilings; ``details`` go with
+        its first history row).
 
         Raises:
             InputError: nothing is served there yet, that run is served already,
@@ -192,7 +194,7 @@ class CanaryQueries:
             canary = _canary(connection.execute(
                 select(_table).where(_table.c.id == key[0])).one())
             entry = _event(connection, canary, "canary", canary.share,
-                           {"plan": canary.plan()})
+                           {**(details or {}), "plan": canary.plan()})
             return CanaryDecision(canary, entry)
 
         return run_write(self.engine, work)

@@ -108,9 +108,11 @@ def _first(*values: float | None) -> float:
 
 
 def start_canary(registry: Registry, task: str, plan: CanaryPlan, run_id: str | None = None,
-                 stage: str = "prod") -> CanaryDecision:
+                 stage: str = "prod",
+                 details: Mapping[str, Any] | None = None) -> CanaryDecision:
     """Record a canary of a run's pair (default: the task's latest complete benchmark)
-    on ``stage``; the gateways serving that stage carry it out.
+    on ``stage``; the gateways serving that stage carry it out. ``details`` go with
+    its first history row (a stage gate's check, say).
 
     Raises:
         InputError: the run may not be promoted (see :meth:`Registry.promotable`),
@@ -128,7 +130,7 @@ def start_canary(registry: Registry, task: str, plan: CanaryPlan, run_id: str | 
         task=task, stage=stage, run_id=found.summary.run_id, champion=found.champion.model,
         champion_key=found.champion_key, runner_up=None if found.runner_up is None
         else found.runner_up.model, runner_up_key=found.runner_up_key,
-        plan=plan.resolved(Suite.model_validate(run.suite_json), p90))
+        plan=plan.resolved(Suite.model_validate(run.suite_json), p90), details=details)
 
 
 def abort_canary(registry: Registry, task: str, stage: str = "prod",
