@@ -197,12 +197,15 @@ def run_gateway(settings: GatewaySettings, token: str | None = None) -> None:
             received.append(signal.SIGTERM)
             super().handle_term()
 
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         config = uvicorn.Config("champion.web.gateway.server:app_from_env", factory=True,
                                 workers=settings.workers, **common)
         _Supervisor(config, sockets=[config.bind_socket()]).run()  # joins every worker
     finally:
+        for signum, handler in handlers.items():  # the supervisor replaced them
+            signal.signal(signum, handler)
         del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    for signum in received[:1]:
-        signal.raise_signal(signum)
+    for stopped_by in received[:1]:
+        signal.raise_signal(stopped_by)
