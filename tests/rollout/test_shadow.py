@@ -174,3 +174,25 @@ def test_a_shadow_spec_that_names_nothing_is_refused(db_url: str) -> None:
         bad_form = CliRunner().invoke(cli, ["gateway", "--db", db_url, "--shadow", "nope"])
     assert result.exit_code == 2 and "neither runner-up nor a registered model" in result.output
     assert bad_form.exit_code == 2 and "TASK=MODEL" in bad_form.output
+
+
+def test_outcomes_and_skipped_counts_written_together(db_url: str) -> None:
+    from champion.providers.base import GenerateRequest, Message
+    from champion.registry.rollout.compare import ServedCall
+    from champion.registry.rollout.outcomes import ShadowRecorder
+    from champion.registry.rollout.shadow import ShadowOutcome
+    from champion.registry.routes import OutputFormat, Route
+    from tests.router.fakes import triage_suite
+
+    route = Route(TASK, triage_suite(), OutputFormat(triage_suite()), None, None,  # type: ignore[arg-type]
+                  1.0, 0.0)
+    served = ServedCall(route, GenerateRequest((Message("user", "x"),)), "fast", "billing",
+                        "billing", 1.0)
+    with Store(db_url) as store:
+        recorder = ShadowRecorder(store, "prod")
+        recorder.skipped = lambda: {(TASK, "shadow"): 7}
+        recorder.record(ShadowOutcome(TASK, "shadow", served, "disagree", "timeout", None))
+        recorder.stop()  # one batch: an outcome and a count
+        assert (recorder.writer.written, recorder.writer.failed) == (2, 0)
+        assert store.shadow_counts(TASK) == {"shadow": {("disagree", "timeout"): 1,
+                                                        ("skipped", "in_flight_bound"): 7}}

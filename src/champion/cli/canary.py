@@ -32,7 +32,7 @@ def canary_line(canary: CanaryRow) -> str:
         f" → {terminal_text(canary.runner_up)}" if canary.runner_up else "")
     step = "stays" if canary.step is None else f"+{canary.step:g}% per good interval"
     return (f"canary {canary.id}: run {canary.run_id} ({pair}) at {canary.share:g}% of calls,"
-            f" {step}, interval {canary.interval_no} of {_duration(canary.interval_s)},"
+            f" {step}, interval {canary.interval_no} ({_duration(canary.interval_s)} each),"
             f" {canary.bad_intervals} bad of {canary.failure_limit} allowed ({_ceilings(canary)})")
 
 

@@ -89,12 +89,20 @@ def _print(report: ShadowReport) -> None:
         console.print(f"OK: no shadow is surely under the floor {report.min_agreement:.1%}")
 
 
+def _tail(prompt: str | None, limit: int = 70) -> str:
+    """The end of a prompt: where a task's template puts what varies, usually."""
+    text = " ".join((prompt or "").split())
+    return text[-limit:]
+
+
 def _print_disagreements(console: Console, figures: ShadowFigures) -> None:
     if not figures.disagreements:
         return
-    console.print(f"newest disagreements of {terminal_text(figures.model)}:", markup=False)
+    console.print(f"newest disagreements of {terminal_text(figures.model)} (by prompt):",
+                  markup=False)
     for item in figures.disagreements:
-        at = (item["at"] or "")[:19].replace("T", " ")
+        at = (item["at"] or "")[:19].replace("T", " ") + (
+            f" ×{item['times']}" if item["times"] > 1 else "")
         if item["champion_answer"] is None:
             console.print(f"  {at} {terminal_text(item['kind'], 30)}: prompt"
                           f" {(item['prompt_sha256'] or '')[:12]} (texts not recorded:"
@@ -103,4 +111,5 @@ def _print_disagreements(console: Console, figures: ShadowFigures) -> None:
         console.print(f"  {at} {terminal_text(item['kind'], 30)}:"
                       f" {terminal_text(item['served_by'], 30)} answered"
                       f" {terminal_text(item['champion_answer'], 60)}, the shadow"
-                      f" {terminal_text(item['shadow_answer'], 60)}", markup=False)
+                      f" {terminal_text(item['shadow_answer'], 60)};"
+                      f" prompt …{terminal_text(_tail(item['prompt']), 70)}", markup=False)

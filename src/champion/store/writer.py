@@ -105,6 +105,6 @@ class BatchWriter(Generic[T]):
                 except Exception as exc:  # a database that fails loses rows, never a call
                     self.failed += len(rows)
                     log.warning("could not write %d %s: %s", len(rows), self.what,
-                                redact(str(exc)))
+                                redact(str(exc))[:500])
                     return
                 self.written += len(rows)

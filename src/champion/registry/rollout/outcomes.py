@@ -37,6 +37,12 @@ def prompt_text(messages: Sequence[Message]) -> str:
     return "\n\n".join(f"{m.role}: {m.content}" for m in messages)
 
 
+#: The columns a skipped calls' row leaves empty.
+_NOTHING: dict[str, Any] = dict.fromkeys(
+    ("champion_ms", "shadow_ms", "prompt_sha256", "prompt_vars", "prompt_text", "champion_text",
+     "shadow_text", "champion_value", "shadow_value"))
+
+
 def _value(value: Any) -> str | None:
     if value is None:
         return None
@@ -100,6 +106,8 @@ class ShadowRecorder:
         if self.skipped is None:
             return []
         now = datetime.now(UTC)
-        return [{"at": now, "task": task, "stage": self.stage, "shadow_model": model[:300],
-                 "served_by": "", "result": "skipped", "kind": "in_flight_bound",
-                 "count": count} for (task, model), count in self.skipped().items() if count]
+        # Every row of a batch names the same columns: one INSERT takes them all.
+        return [{**_NOTHING, "at": now, "task": task, "stage": self.stage,
+                 "shadow_model": model[:300], "served_by": "", "result": "skipped",
+                 "kind": "in_flight_bound", "count": count}
+                for (task, model), count in self.skipped().items() if count]

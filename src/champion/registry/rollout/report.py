@@ -46,7 +46,8 @@ class ShadowFigures:
         kinds: disagreements by kind (``value``, ``unparseable``, ``timeout``, ...).
         latency_ms, champion_latency_ms: median and p95 of the shadow's calls and of
             the served calls they shadowed.
-        disagreements: the newest disagreements (texts when recorded).
+        disagreements: the newest distinct prompts the shadow disagreed on (texts when
+            recorded), each with how many times (``times``) among the calls read.
     """
 
     model: str
@@ -111,6 +112,18 @@ def _disagreement(row: dict[str, Any]) -> dict[str, Any]:
             "shadow_value": row["shadow_value"]}
 
 
+def _distinct(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest disagreement of each prompt (and answer), newest first, with its count."""
+    found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["prompt_sha256"], row["kind"], row["shadow_value"], row["champion_value"])
+        if key in found:
+            found[key]["times"] += 1
+        elif len(found) < DISAGREEMENTS_SHOWN:
+            found[key] = {**_disagreement(row), "times": 1}
+    return list(found.values())
+
+
 def shadow_report(store: Store, task: str, since: datetime | None = None,
                   min_agreement: float = 0.95) -> ShadowReport:
     """The agreement of each of ``task``'s shadows (outcomes since ``since``)."""
@@ -129,8 +142,7 @@ def shadow_report(store: Store, task: str, since: datetime | None = None,
             latency_ms=_latency([r["shadow_ms"] for r in rows if r["shadow_ms"] is not None]),
             champion_latency_ms=_latency([r["champion_ms"] for r in rows
                                           if r["champion_ms"] is not None]),
-            disagreements=[_disagreement(r) for r in rows if r["result"] == "disagree"]
-            [:DISAGREEMENTS_SHOWN]))
+            disagreements=_distinct([r for r in rows if r["result"] == "disagree"])))
     return ShadowReport(task, since, min_agreement, figures)
 
 
