@@ -29,8 +29,9 @@ from champion.scoring.values import is_number
 from champion.suite import Case, Suite, validate_suite
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOT_SUITES = {"models.yaml", "workflow.yaml", "workflow-items.yaml"}
 EXAMPLE_SUITES = {path.name: load_suite(path) for path in sorted(EXAMPLES.iterdir())
-                  if path.suffix in (".yaml", ".json") and path.name != "models.yaml"}
+                  if path.suffix in (".yaml", ".json") and path.name not in NOT_SUITES}
 SCORERS = {name: Scorer(suite) for name, suite in EXAMPLE_SUITES.items()}
 
 property_test = settings(max_examples=30, deadline=None, database=None,
