@@ -87,9 +87,10 @@ def promote(task: str | None, run_id: str | None, stage: str, rollback: bool,
     if source and run_id:
         raise click.UsageError("--from promotes what that stage serves: it takes no --run")
     if workflow_file is not None:
-        if task or run_id or canary is not None or abort or source:
-            raise click.UsageError("--workflow takes no TASK, --run, --canary, --abort or"
-                                   " --from")
+        if task or run_id:
+            raise click.UsageError("--workflow takes no TASK or --run")
+        if canary is not None or abort or source:
+            raise click.UsageError("--workflow takes no --canary, --abort or --from")
         from champion.cli.workflows import promote_workflow
 
         promote_workflow(workflow_file, items, stage, rollback, db)
