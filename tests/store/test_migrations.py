@@ -40,7 +40,8 @@ def test_a_fresh_database_is_built_to_exactly_the_tables_the_code_queries(any_db
     assert differences == []
     assert tables == {"alembic_version", "runs", "run_models", "trials", "rankings",
                       "promotions", "production_samples", "workflow_promotions",
-                      "workflow_routes", "workflow_verifications", "judge_calls"}
+                      "workflow_routes", "workflow_verifications", "judge_calls", "canaries",
+                      "canary_tallies", "shadow_outcomes", "checks"}
 
 
 def test_opening_an_up_to_date_database_applies_nothing(any_db: str) -> None:
@@ -56,7 +57,7 @@ def test_replaying_every_revision_builds_exactly_the_current_tables(any_db: str)
     engine = open_engine(any_db)
     try:
         assert upgrade(engine, replay=True) == ["0001", "0002", "0003", "0004", "0005",
-                                                "0006"]
+                                                "0006", "0007"]
         with engine.connect() as connection:
             assert current_revision(connection) == head_revision()
             differences = compare_metadata(MigrationContext.configure(connection),

@@ -18,6 +18,16 @@ def _env(name: str) -> str:
     return f"CHAMPION_GATEWAY_{name}"
 
 
+def _shadow_specs(values: tuple[str, ...]) -> tuple[str, ...]:
+    from champion.errors import InputError
+    from champion.registry.rollout.shadow import ShadowSpec
+
+    try:
+        return tuple(str(ShadowSpec.parse(value)) for value in values)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shadow") from None
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=_env("HOST"),
               help="Address to bind; beyond loopback CHAMPION_TOKEN must be set.")
@@ -70,16 +80,33 @@ def _env(name: str) -> str:
 @click.option("--log-format", type=click.Choice(["text", "json", "none"]), default="text",
               show_default=True, envvar=_env("LOG_FORMAT"),
               help="Access log lines on stderr (never the prompt or the answer).")
+@click.option("--shadow", "shadows", multiple=True, metavar="TASK=MODEL", envvar=_env("SHADOW"),
+              callback=lambda _ctx, _param, value: _shadow_specs(value),
+              help="Send a sample of TASK's served calls to MODEL too, off the response path,"
+                   " and compare the answers (MODEL: runner-up, a registered model's id or a"
+                   " -m spec). Repeatable.")
+@click.option("--shadow-sample", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              metavar="FRACTION", envvar=_env("SHADOW_SAMPLE"),
+              help="Share of a shadowed task's served calls sent to its shadows.")
+@click.option("--shadow-in-flight", type=click.IntRange(1), default=32, show_default=True,
+              metavar="N", envvar=_env("SHADOW_IN_FLIGHT"),
+              help="Shadow calls at once per worker; more sampled calls are skipped and"
+                   " counted.")
 def gateway(host: str, port: int, stage: str | None, db: str | None, workers: int | None,
             max_in_flight: int | None, max_queue: int | None, timeout_s: float | None,
             retries: int, breaker_window: float, breaker_min_calls: int,
             breaker_failure_rate: float, breaker_cooldown: float, refresh_s: float,
-            stream_mode: str, record: float, record_text: bool, log_format: str) -> None:
+            stream_mode: str, record: float, record_text: bool, log_format: str,
+            shadows: tuple[str, ...], shadow_sample: float, shadow_in_flight: int) -> None:
     """Serve registered champions over the OpenAI chat completions protocol.
 
     Send model "task:<task>" to reach a task's champion (with fallback to its
     runner-up), or a registered model's id, backend name or -m spec to call it
     directly.
+
+    SIGTERM (or Ctrl-C) stops it gracefully: calls in flight finish, every
+    worker writes what it holds (production samples, shadow outcomes, canary
+    counts), and the command exits 143 (130).
     """
     from champion.web.security import check_bind
 
@@ -88,6 +115,7 @@ def gateway(host: str, port: int, stage: str | None, db: str | None, workers: in
     from champion.registry.router import RouterConfig
     from champion.registry.routes import HTTP_IN_FLIGHT
     from champion.web.gateway.app import GatewayConfig
+    from champion.web.gateway.rollout import RolloutSettings
     from champion.web.gateway.server import GatewaySettings, describe, run_gateway
 
     settings = GatewaySettings(
@@ -100,7 +128,9 @@ def gateway(host: str, port: int, stage: str | None, db: str | None, workers: in
             refresh_s=refresh_s, max_in_flight=max_in_flight, max_queue=max_queue),
         gateway=GatewayConfig(stream=stream_mode,
                               passthrough_timeout_s=timeout_s or 120.0),
-        record=record, record_text=record_text, log_format=log_format)
+        record=record, record_text=record_text, log_format=log_format,
+        rollout=RolloutSettings(shadows=shadows, shadow_sample=shadow_sample,
+                                shadow_in_flight=shadow_in_flight))
     lines, warnings = describe(settings)
     shown = f"[{host}]" if ":" in host else host
     limit = max_in_flight or HTTP_IN_FLIGHT

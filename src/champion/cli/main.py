@@ -28,6 +28,8 @@ COMMANDS = {
     "serve": "champion.cli.serve",
     "gateway": "champion.cli.gateway",
     "plan": "champion.cli.plan",
+    "shadow": "champion.cli.shadow",
+    "cases": "champion.cli.cases",
 }
 
 

@@ -81,9 +81,12 @@ def _model_json(model: RegisteredModel | None) -> dict[str, Any] | None:
 
 
 def _entry_json(entry: RegistryEntry) -> dict[str, Any]:
+    from champion.cli.canary import canary_json
+
     return {"task": entry.task, "stage": entry.stage, "run_id": entry.run_id,
             "promoted_at": entry.promoted_at.isoformat(),
-            "champion": _model_json(entry.champion), "runner_up": _model_json(entry.runner_up)}
+            "champion": _model_json(entry.champion), "runner_up": _model_json(entry.runner_up),
+            "canary": None if entry.canary is None else canary_json(entry.canary.state)}
 
 
 def _print_table(entries: list[RegistryEntry]) -> None:
@@ -101,3 +104,9 @@ def _print_table(entries: list[RegistryEntry]) -> None:
                       "—" if runner_up is None else terminal_text(runner_up.key, 80),
                       entry.run_id, entry.promoted_at.strftime("%Y-%m-%d %H:%M"))
     console.print(table)
+    from champion.cli.canary import canary_line
+
+    for entry in entries:
+        if entry.canary is not None:
+            console.print(f"{terminal_text(entry.task, 60)} on {entry.stage}:"
+                          f" {canary_line(entry.canary.state)}", markup=False)

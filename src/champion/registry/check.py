@@ -81,7 +81,8 @@ class CheckOutcome:
 
 
 def check_entry(store: Store, entry: RegistryEntry) -> CheckOutcome:
-    """Re-run ``entry``'s champion and runner-up on its suite and compare with the promotion."""
+    """Re-run ``entry``'s champion and runner-up on its suite and compare with the
+    promotion; the verdict is stored (``champion promote --from`` reads it)."""
     from champion import RunConfig, run_suite
 
     candidates = [entry.champion.candidate]
@@ -96,7 +97,7 @@ def check_entry(store: Store, entry: RegistryEntry) -> CheckOutcome:
         runner_up_line = lines.get(entry.runner_up.candidate.id or entry.runner_up.id)
     then = store.iter_trials(entry.run_id, model=entry.champion.id)
     now = (t for t in result.trials if t.model == champion_id)
-    return CheckOutcome(
+    outcome = CheckOutcome(
         task=entry.task, stage=entry.stage, promoted_run=entry.run_id,
         check_run=result.run_id, champion=entry.champion.id,
         status=line.status if line is not None else "error",
@@ -106,6 +107,10 @@ def check_entry(store: Store, entry: RegistryEntry) -> CheckOutcome:
         runner_up=None if entry.runner_up is None else entry.runner_up.id,
         runner_up_status=None if runner_up_line is None else runner_up_line.status,
     )
+    store.add_check(task=entry.task, stage=entry.stage, promoted_run=entry.run_id,
+                    check_run=result.run_id, champion=entry.champion.id, status=outcome.status,
+                    ok=outcome.ok, ratio=outcome.latency.ratio, p_value=outcome.latency.p_value)
+    return outcome
 
 
 def compare_latency(then: Iterable[Trial], now: Iterable[Trial]) -> LatencyComparison:

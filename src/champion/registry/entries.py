@@ -7,18 +7,20 @@ serves again what the stage served before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from champion.errors import InputError
 from champion.providers.candidate import Candidate
 from champion.ranking import ModelRanking
 from champion.records import ModelRun
-from champion.store import PromotionRow, Store
+from champion.store import PromotionRow, RunSummary, Store
+from champion.store.canaries import CanaryRow
 from champion.suite.model import Suite
 
-__all__ = ["STAGES", "RegisteredModel", "Registry", "RegistryEntry", "candidate_of",
-           "check_stage"]
+__all__ = ["STAGES", "CanaryEntry", "Promotable", "RegisteredModel", "Registry", "RegistryEntry",
+           "candidate_of", "check_stage"]
 
 #: The stages a task is promoted through, least to most trusted.
 STAGES = ("dev", "preprod", "prod")
@@ -48,6 +50,36 @@ class RegistryEntry:
     runner_up: RegisteredModel | None
     #: The suite of the promoted run, rebuilt from what the run stored.
     suite: Suite
+    #: A canary in progress on this stage, whose pair serves a share of the calls.
+    canary: CanaryEntry | None = None
+
+
+@dataclass(frozen=True)
+class CanaryEntry:
+    """A canary in progress: its plan and state as stored, and the pair it serves
+    (its run's champion, runner-up and suite)."""
+
+    state: CanaryRow
+    pair: RegistryEntry
+
+
+@dataclass(frozen=True)
+class Promotable:
+    """A run that may be promoted for a task: its summary and its pair."""
+
+    summary: RunSummary
+    champion: ModelRun
+    runner_up: ModelRun | None
+
+    @property
+    def champion_key(self) -> str:
+        """The champion's model key (provider/model@endpoint)."""
+        return _key(self.champion)
+
+    @property
+    def runner_up_key(self) -> str | None:
+        """The runner-up's model key, None without one."""
+        return None if self.runner_up is None else _key(self.runner_up)
 
 
 def check_stage(stage: str) -> str:
@@ -84,7 +116,10 @@ class Registry:
         row = self.store.promotion(task, check_stage(stage))
         if row is None and "/" in task:
             row = next((r for r in self.store.workflow_routes(stage) if r.task == task), None)
-        return None if row is None else self._entry(row)
+        if row is None:
+            return None
+        canary = self.store.running_canary(task, stage)
+        return self._with_canary(self._entry(row), canary)
 
     def entries(self, stage: str | None = None) -> list[RegistryEntry]:
         """Every task's current entry (on one stage, if given), by task then stage.
@@ -95,21 +130,41 @@ class Registry:
         if stage is not None:
             check_stage(stage)
         rows = self.store.current_promotions(stage) + self.store.workflow_routes(stage)
-        return [self._entry(row) for row in sorted(rows, key=lambda r: (r.task, r.stage))]
+        canaries = {(c.task, c.stage): c for c in self.store.running_canaries(stage)}
+        return [self._with_canary(self._entry(row), canaries.get((row.task, row.stage)))
+                for row in sorted(rows, key=lambda r: (r.task, r.stage))]
 
     def version(self) -> int:
         """A number that changes with every promotion or rollback."""
         return self.store.registry_version()
 
-    def promote(self, task: str, run_id: str | None = None,
-                stage: str = "prod") -> RegistryEntry:
+    def promote(self, task: str, run_id: str | None = None, stage: str = "prod",
+                details: dict[str, Any] | None = None) -> RegistryEntry:
         """Serve a run's champion and runner-up on ``stage``.
 
         The run defaults to the task's latest complete run. Refused (InputError)
         when the run is not the task's, is not complete, has no champion, or was
-        measured on another suite than the task's latest run.
+        measured on another suite than the task's latest run (see
+        :meth:`promotable`), and while a canary is in progress there.
+        ``details`` are kept with the promotion in its history.
         """
         check_stage(stage)
+        self._no_canary(task, stage)
+        found = self.promotable(task, run_id)
+        row = self.store.add_promotion(
+            task=task, stage=stage, run_id=found.summary.run_id, champion=found.champion.model,
+            champion_key=found.champion_key, runner_up=None if found.runner_up is None
+            else found.runner_up.model, runner_up_key=found.runner_up_key, details=details)
+        return self._entry(row)
+
+    def promotable(self, task: str, run_id: str | None = None) -> Promotable:
+        """The run ``run_id`` of ``task`` (default: its latest complete benchmark) and its
+        pair, if it may be promoted.
+
+        Raises:
+            InputError: the run is not the task's, is not complete, has no champion,
+                or was measured on another suite than the task's latest run.
+        """
         store = self.store
         if run_id is None:  # the latest complete benchmark (a check's re-run is not one)
             summary = next((run for run in reversed(store.run_summaries(task))
@@ -133,21 +188,40 @@ class Registry:
                 f" {latest.run_id} ({latest.suite_fingerprint[:12] or 'unknown'}): promote a"
                 " run of the current suite")
         models = {m.model: m for m in store.models(summary.run_id)}
-        champion = models[summary.champion]
-        runner_up = models.get(summary.runner_up) if summary.runner_up else None
-        row = store.add_promotion(
-            task=task, stage=stage, run_id=summary.run_id, champion=champion.model,
-            champion_key=_key(champion), runner_up=None if runner_up is None
-            else runner_up.model, runner_up_key=None if runner_up is None else _key(runner_up))
-        return self._entry(row)
+        return Promotable(summary, models[summary.champion],
+                          models.get(summary.runner_up) if summary.runner_up else None)
 
     def rollback(self, task: str, stage: str = "prod") -> RegistryEntry:
-        """Serve again what ``stage`` served before its current entry."""
-        return self._entry(self.store.roll_back_promotion(task, check_stage(stage)))
+        """Serve again what ``stage`` served before its current entry (refused while a
+        canary is in progress there)."""
+        check_stage(stage)
+        self._no_canary(task, stage)
+        return self._entry(self.store.roll_back_promotion(task, stage))
 
     def promotions(self, task: str, stage: str | None = None) -> list[PromotionRow]:
-        """Every promotion and rollback of ``task``, oldest first."""
+        """Every promotion and rollback of ``task``, and its canaries' events (start,
+        steps, holds, bad intervals, rollback, abort), oldest first."""
         return self.store.promotion_history(task, stage)
+
+    def canary_entry(self, state: CanaryRow) -> CanaryEntry:
+        """A stored canary with the pair it serves."""
+        return CanaryEntry(state, self._entry(PromotionRow(
+            id=0, task=state.task, stage=state.stage, run_id=state.run_id,
+            champion=state.champion, champion_key=state.champion_key,
+            runner_up=state.runner_up, runner_up_key=state.runner_up_key,
+            promoted_at=state.started_at, previous_id=None, action="canary",
+            canary_id=state.id, share=state.share)))
+
+    def _with_canary(self, entry: RegistryEntry, canary: CanaryRow | None) -> RegistryEntry:
+        return entry if canary is None else replace(entry, canary=self.canary_entry(canary))
+
+    def _no_canary(self, task: str, stage: str) -> None:
+        running = self.store.running_canary(task, stage)
+        if running is not None:
+            raise InputError(
+                f"a canary of run {running.run_id} is in progress for {task!r} on {stage} at"
+                f" {running.share:g}%: let it finish, or end it first (champion promote"
+                f" {task} --stage {stage} --abort)")
 
     def _entry(self, row: PromotionRow) -> RegistryEntry:
         run = self.store.load_run(row.run_id)

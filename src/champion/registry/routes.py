@@ -17,6 +17,7 @@ import re
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from champion.providers.candidate import Candidate, public_url
@@ -28,8 +29,8 @@ from champion.suite.model import Suite
 if TYPE_CHECKING:
     from champion.providers.base import Provider
 
-__all__ = ["HTTP_IN_FLIGHT", "LOCAL_IN_FLIGHT", "LOCAL_QUEUE", "ModelSlot", "OutputFormat",
-           "Route", "SlotLimits", "env_prefix", "override_candidate"]
+__all__ = ["HTTP_IN_FLIGHT", "LOCAL_IN_FLIGHT", "LOCAL_QUEUE", "CanaryRoute", "ModelSlot",
+           "OutputFormat", "Route", "SlotLimits", "env_prefix", "override_candidate"]
 
 #: Calls in flight per model and event loop (a gateway worker) by default: an HTTP model...
 HTTP_IN_FLIGHT = 256
@@ -173,6 +174,8 @@ class Route:
     champion_deadline_s: float
     runner_up_deadline_s: float
     run_id: str | None = None
+    #: Set on a canary's own pair: the canary's id.
+    canary_id: int | None = None
 
     def chain(self) -> tuple[tuple[Role, ModelSlot, float], ...]:
         """(role, model, deadline) in the order they are tried."""
@@ -181,6 +184,21 @@ class Route:
         if self.runner_up is None:
             return (first,)
         return (first, ("runner-up", self.runner_up, self.runner_up_deadline_s))
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryRoute:
+    """A canary in progress on a task: its own pair (``route``) serves ``share`` % of
+    the calls, in the interval ``interval_no`` that started at ``interval_started_at``
+    and lasts ``interval_s``."""
+
+    id: int
+    task: str
+    share: float
+    interval_no: int
+    interval_started_at: datetime
+    interval_s: float
+    route: Route
 
 
 def env_prefix(task: str) -> str:

@@ -6,7 +6,9 @@ version is checked at most every ``refresh_s`` (on the calling path by
 gateway runs in the background so no request ever waits on the database).
 Environment overrides (``CHAMPION_<TASK>_MODEL`` ...) apply whenever the
 registry is read. Each model keeps one slot (breaker, providers, admission)
-for as long as some route names it.
+for as long as some route names it. A task with a canary in progress also has
+a :class:`~champion.registry.routes.CanaryRoute`: the canary's own pair, its
+share and its interval (every canary event changes the registry's version).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from champion.errors import ChampionError, InputError
 from champion.providers.candidate import Candidate, parse_spec
 from champion.registry.answers import UnknownTask
 from champion.registry.routes import (
+    CanaryRoute,
     ModelSlot,
     OutputFormat,
     Route,
@@ -97,6 +100,7 @@ class RouteTable:
         self._version: int | None = None
         self._next_check = 0.0
         self._routes: dict[str, Route] = {}
+        self._canaries: dict[str, CanaryRoute] = {}
         self._slots: dict[str, ModelSlot] = {}
         self._by_name: dict[str, ModelSlot] = {}
         self._by_spec: dict[str, ModelSlot] = {}
@@ -156,6 +160,14 @@ class RouteTable:
         """The tasks registered at this stage."""
         return sorted(self.current())
 
+    def canary(self, task: str) -> CanaryRoute | None:
+        """The canary in progress for ``task``, if any (as last read; never reads)."""
+        return self._canaries.get(task)
+
+    def canaries(self) -> list[CanaryRoute]:
+        """Every canary in progress at this stage (as last read; never reads)."""
+        return list(self._canaries.values())
+
     def models(self) -> dict[str, Candidate]:
         """Every model the routes name, by id and by backend model name."""
         self.current()
@@ -213,6 +225,22 @@ class RouteTable:
 
             routes: dict[str, Route] = {}
             deadline = (config.timeout_s, config.p90_factor, config.min_timeout_s)
+            canaries: dict[str, CanaryRoute] = {}
+            for entry in entries:  # first, so that the serving pairs' figures win below
+                canary = getattr(entry, "canary", None)
+                if canary is None:
+                    continue
+                pair, state = canary.pair, canary.state
+                lead = slot(pair.champion.candidate, pair.champion)
+                backup = None if pair.runner_up is None else slot(pair.runner_up.candidate,
+                                                                  pair.runner_up)
+                canaries[entry.task] = CanaryRoute(
+                    state.id, entry.task, state.share, state.interval_no,
+                    state.interval_started_at, state.interval_s, Route(
+                        entry.task, pair.suite, OutputFormat(pair.suite), lead, backup,
+                        lead.deadline_s(pair.suite, *deadline),
+                        backup.deadline_s(pair.suite, *deadline) if backup else 0.0,
+                        pair.run_id, canary_id=state.id))
             for entry in entries:
                 first = resolve(entry.task, "champion", entry.champion)
                 second = resolve(entry.task, "runner-up", entry.runner_up)
@@ -232,6 +260,7 @@ class RouteTable:
                 if slots.get(old.key) is not old:
                     old.retire()
             self._routes, self._slots, self._by_name = routes, slots, by_name
+            self._canaries = canaries
             self._version = version
 
     def _queue(self, model: str, waiting: int) -> None:

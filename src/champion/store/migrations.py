@@ -32,7 +32,7 @@ __all__ = ["BASELINE", "HEAD", "current_revision", "head_revision", "upgrade"]
 BASELINE = "0001"
 #: The newest revision, written out so that opening an up-to-date database
 #: reads one row and never loads Alembic (a test keeps it equal to the scripts' head).
-HEAD = "0006"
+HEAD = "0007"
 _ALEMBIC_DIR = Path(__file__).with_name("alembic")
 #: Any constant shared by every champion process; names the advisory lock.
 _PG_LOCK_ID = 0x63_68_61_6D_70  # "champ"

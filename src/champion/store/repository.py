@@ -25,6 +25,8 @@ from champion.records import ModelRun, Trial, TrialKey
 from champion.results import RunResult
 from champion.secrets import redact as redact_secrets
 from champion.store import schema
+from champion.store.canaries import CanaryQueries
+from champion.store.checks import CheckQueries
 from champion.store.engine import open_engine, redact, run_write
 from champion.store.judging import JudgeQueries
 from champion.store.migrations import upgrade
@@ -32,6 +34,7 @@ from champion.store.production import ProductionQueries
 from champion.store.promotions import PromotionQueries
 from champion.store.queries import RunQueries
 from champion.store.rows import model_from_row, model_to_row, trial_to_row, utc
+from champion.store.shadows import ShadowQueries
 from champion.store.workflows import WorkflowQueries
 
 __all__ = ["DEFAULT_DB", "Store", "StoredTrials", "database_url"]
@@ -70,9 +73,10 @@ class StoredTrials:
         return f"StoredTrials(run_id={self._run_id!r})"
 
 
-class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, JudgeQueries):
-    """Runs, trials, rankings, promotions, workflows, production samples and judge
-    verdicts in any SQLAlchemy database.
+class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, JudgeQueries,
+            CanaryQueries, ShadowQueries, CheckQueries):
+    """Runs, trials, rankings, promotions, workflows, production samples, judge verdicts,
+    canaries, shadow outcomes and check verdicts in any SQLAlchemy database.
 
     Opening a database brings its schema to the newest revision first.
     """

@@ -9,8 +9,11 @@ from typing import Any
 
 from champion.records import ModelRun, Trial
 
-__all__ = ["LeaderboardRow", "ModelSighting", "PromotionRow", "RunSummary", "utc"]
+__all__ = ["SERVING_ACTIONS", "LeaderboardRow", "ModelSighting", "PromotionRow", "RunSummary",
+           "utc"]
 
+#: The promotion history's actions that change what a stage serves.
+SERVING_ACTIONS = ("promote", "rollback")
 _MODEL_FIELDS = frozenset(ModelRun.__dataclass_fields__)
 _TRIAL_FIELDS = frozenset(Trial.__dataclass_fields__)
 
@@ -62,8 +65,21 @@ class PromotionRow:
     promoted_at: datetime
     #: The entry this one replaced on the stage; None for the first.
     previous_id: int | None
-    #: ``promote`` or ``rollback``.
+    #: ``promote`` or ``rollback``; a canary's events: ``canary`` (started),
+    #: ``canary-step``, ``canary-pass``, ``canary-hold``, ``canary-fail``,
+    #: ``canary-rollback``, ``canary-abort`` (its full promotion is a ``promote``).
     action: str
+    #: The canary this row belongs to (None: no canary).
+    canary_id: int | None = None
+    #: The canary's share of calls (%) after this row.
+    share: float | None = None
+    #: A canary event's figures; a gated promotion's check or forced reason.
+    details: dict[str, Any] | None = None
+
+    @property
+    def serving(self) -> bool:
+        """Whether this row changed what the stage serves (a promotion or rollback)."""
+        return self.action in SERVING_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,9 @@ from sqlalchemy import (
     false,
 )
 
-__all__ = ["judge_calls", "metadata", "production_samples", "promotions", "rankings",
-           "run_models", "runs", "trials", "workflow_promotions", "workflow_routes",
+__all__ = ["canaries", "canary_tallies", "checks", "judge_calls", "metadata",
+           "production_samples", "promotions", "rankings", "run_models", "runs",
+           "shadow_outcomes", "trials", "workflow_promotions", "workflow_routes",
            "workflow_verifications"]
 
 metadata = MetaData()
@@ -157,8 +158,12 @@ rankings = Table(
     Column("data", JSON, nullable=False),
 )
 
-#: Every promotion and rollback, kept forever; the newest row of a
-#: (task, stage) is what that stage serves.
+#: Every promotion and rollback, kept forever; the newest ``promote`` or
+#: ``rollback`` row of a (task, stage) is what that stage serves. A canary's
+#: start, steps, holds, bad intervals, rollback or abort are rows too (actions
+#: ``canary...``, with ``canary_id``, the canary's ``share`` and its figures in
+#: ``details``); they never change what the stage serves. ``details`` of a gated
+#: promotion (``--from``) names the stage, the check, or the reason it was forced.
 promotions = Table(
     "promotions", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -172,7 +177,100 @@ promotions = Table(
     Column("promoted_at", DateTime(timezone=True), nullable=False),
     Column("previous_id", Integer, ForeignKey("promotions.id")),
     Column("action", String(20), nullable=False),
+    Column("canary_id", Integer),
+    Column("share", Float),
+    Column("details", JSON),
     Index("ix_promotions_task_stage", "task", "stage", "id"),
+)
+
+#: Canary rollouts: a run's pair serving ``share`` % of a task's calls on a stage,
+#: its plan (step, interval, ceilings) and its state, shared by every gateway
+#: worker and replica: the interval in progress, when it started, the bad ones.
+canaries = Table(
+    "canaries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("champion", String(300), nullable=False),
+    Column("champion_key", String(500), nullable=False),
+    Column("runner_up", String(300)),
+    Column("runner_up_key", String(500)),
+    Column("share", Float, nullable=False),
+    Column("step", Float),
+    Column("interval_s", Float, nullable=False),
+    Column("failure_limit", Integer, nullable=False),
+    Column("min_calls", Integer, nullable=False),
+    Column("max_error_rate", Float, nullable=False),
+    Column("max_fallback_rate", Float, nullable=False),
+    Column("max_p95_ms", Float),
+    Column("status", String(20), nullable=False),
+    Column("interval_no", Integer, nullable=False),
+    Column("interval_started_at", DateTime(timezone=True), nullable=False),
+    Column("bad_intervals", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("ix_canaries_task_stage", "task", "stage", "id"),
+)
+
+#: What each gateway worker counted of a canary's interval, per cohort (the
+#: canary's pair, or the pair it is compared with): one row per worker, added to
+#: as it goes. ``latency`` maps a latency bucket to its count.
+canary_tallies = Table(
+    "canary_tallies", metadata,
+    Column("canary_id", Integer, ForeignKey("canaries.id"), primary_key=True),
+    Column("interval_no", Integer, primary_key=True),
+    Column("cohort", String(10), primary_key=True),
+    Column("worker", String(100), primary_key=True),
+    Column("calls", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("fallbacks", Integer, nullable=False),
+    Column("latency", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Shadow calls (``champion gateway --shadow``): a shadow model's answer to a
+#: served call compared with the served answer. ``result`` is ``agree``,
+#: ``disagree`` (``kind`` says how) or ``skipped`` (``count`` samples the bound
+#: left out); texts and parsed values only with ``--record-text``.
+shadow_outcomes = Table(
+    "shadow_outcomes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("task", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("shadow_model", String(300), nullable=False),
+    Column("served_by", String(300), nullable=False),
+    Column("result", String(20), nullable=False),
+    Column("kind", String(40)),
+    Column("count", Integer, nullable=False, server_default="1"),
+    Column("champion_ms", Float),
+    Column("shadow_ms", Float),
+    Column("prompt_sha256", String(64)),
+    Column("prompt_vars", JSON),
+    Column("prompt_text", Text),
+    Column("champion_text", Text),
+    Column("shadow_text", Text),
+    Column("champion_value", Text),
+    Column("shadow_value", Text),
+    Index("ix_shadow_outcomes_task_at", "task", "at"),
+)
+
+#: ``champion check`` verdicts: a stage's promoted pair re-run on its suite.
+checks = Table(
+    "checks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task", String(200), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("promoted_run", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("check_run", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("champion", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("ratio", Float),
+    Column("p_value", Float),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_checks_task_stage", "task", "stage", "id"),
 )
 
 #: Every promotion and rollback of a workflow's plan, kept forever; the newest

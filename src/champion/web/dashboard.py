@@ -34,6 +34,7 @@ from champion.store import Store
 from champion.store.production import ProductionSummary
 from champion.web.compare import RunDiff, diff_runs
 from champion.web.pages import dashboard_pages
+from champion.web.rollout import task_rollout
 from champion.web.runs import RunCache, RunRow, TaskRow
 from champion.web.security import BearerTokenMiddleware
 from champion.web.workflows import workflow_pages
@@ -306,7 +307,8 @@ class _Dashboard:
                          model_href=lambda model: _href("tasks", task, "models", model),
                          registered=registered, trend=trend(points),
                          charts=charts(latest) if latest else None,
-                         production=self.runs.store.production_summary(task))
+                         production=self.runs.store.production_summary(task),
+                         rollout=task_rollout(self.runs.store, task))
 
     def model(self, request: Request) -> Response:
         task, model = request.path_params["task"], request.path_params["model"]
@@ -353,6 +355,7 @@ class _Dashboard:
             "task": task, "runs": [_row_json(r) for r in rows],
             "registered": {stage: _entry_json(e) for stage, e in registered.items()},
             "production": _production_json(self.runs.store.production_summary(task)),
+            **task_rollout(self.runs.store, task),
             "latest": latest.data if latest else None})
 
     def api_model(self, request: Request) -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import math
 import time
@@ -28,6 +29,7 @@ from champion.registry.answers import (
     OverCapacity,
     UnknownTask,
 )
+from champion.registry.rollout.canary import takes
 from champion.registry.router import Router, build_request
 from champion.registry.routes import Route
 from champion.registry.serving import CallCosts, Served
@@ -155,13 +157,14 @@ class Gateway:
         config: stream mode, pass-through deadline, registry watching.
         metrics: the metrics every call updates.
         observers: told of every call after its answer was sent.
-        on_start, on_stop: run at the ASGI lifespan's start and end.
+        on_start, on_stop: run at the ASGI lifespan's start and end (an ``on_stop``
+            that returns an awaitable is awaited).
     """
 
     def __init__(self, router: Router, config: GatewayConfig, metrics: GatewayMetrics,
                  observers: Sequence[CallObserver] = (),
                  on_start: Sequence[Callable[[], None]] = (),
-                 on_stop: Sequence[Callable[[], None]] = ()) -> None:
+                 on_stop: Sequence[Callable[[], object]] = ()) -> None:
         self.router = router
         self.config = config
         self.metrics = metrics
@@ -215,7 +218,9 @@ class Gateway:
                         await self._watcher
                 await self.router.aclose()
                 for stop in self._on_stop:
-                    stop()
+                    stopped = stop()
+                    if inspect.isawaitable(stopped):
+                        await stopped
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -238,7 +243,8 @@ class Gateway:
         record = CallRecord(task="", requested="")
         try:
             call = parse_call(await _read_body(scope, receive),
-                              _header(scope, b"x-champion-stream"))
+                              _header(scope, b"x-champion-stream"),
+                              _header(scope, b"x-champion-caller"))
             record.requested, record.messages = call.model, call.messages
             if call.task is not None:
                 record.task = call.task
@@ -255,27 +261,34 @@ class Gateway:
 
     def choose(self, task: str, call: ChatCall) -> Route:
         """Which pair of models serves this call of ``task``: the one decision point.
+        A canary in progress takes its share of the calls (always the same side for
+        the same caller).
 
         Raises:
             UnknownTask: nothing is registered for ``task``.
         """
-        return self.router.route(task)
+        route = self.router.route(task)
+        canary = self.router.table.canary(task)
+        if canary is not None and takes(canary, call.caller):
+            return canary.route
+        return route
 
     async def _task(self, call: ChatCall, record: CallRecord, start: int, send: Send) -> None:
         task = record.task
         try:
-            route = self.choose(task, call)
+            route = record.route = self.choose(task, call)
             request = build_request(route.suite, call.vars,
                                     call.messages if call.vars is None else None)
         except (UnknownTask, InputError) as exc:
             raise _refusal(exc, task) from None
+        record.vars = None if call.vars is None else dict(call.vars)
         limit = call.max_tokens()
         if limit is not None and limit < request.max_tokens:  # the caller wants it shorter
             request = replace(request, max_tokens=limit)
         mode = (call.stream_mode or self.config.stream) if call.stream else "none"
         if mode != "live":  # the answer goes out whole: ask the model for it whole
             request = replace(request, stream=False)
-        record.messages = request.messages
+        record.messages, record.request = request.messages, request
         built = time.perf_counter_ns()
         record.stages.prompt_build_ns = built - start
         record.stream = mode
@@ -306,7 +319,7 @@ class Gateway:
 
     def _served(self, record: CallRecord, served: Served) -> None:
         record.served_by, record.fallbacks = served.slot.name, served.failures
-        record.parse_ok = served.parsed.ok
+        record.parse_ok, record.value = served.parsed.ok, served.parsed.value
         completion = served.completion
         record.prompt_tokens, record.completion_tokens = (completion.prompt_tokens,
                                                           completion.completion_tokens)

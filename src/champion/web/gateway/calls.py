@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from champion.providers.base import Message
+from champion.providers.base import GenerateRequest, Message
 from champion.registry.answers import ModelFailure
+from champion.registry.routes import Route
 
 __all__ = ["CallObserver", "CallRecord", "Stages"]
 
@@ -59,6 +60,10 @@ class CallRecord:
         messages: the prompt sent (never logged).
         answer: the answer text (never logged).
         at: when the request arrived.
+        route: the pair chosen for a task's call (a canary's, maybe).
+        request: the request the models of a task's call were sent (never logged).
+        value: what the task's parser made of the answer.
+        vars: the task's template vars, when the caller sent them (never logged).
     """
 
     task: str
@@ -76,6 +81,10 @@ class CallRecord:
     messages: tuple[Message, ...] = ()
     answer: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    route: Route | None = None
+    request: GenerateRequest | None = None
+    value: Any = None
+    vars: dict[str, Any] | None = None
 
     @property
     def fallback_kinds(self) -> str:

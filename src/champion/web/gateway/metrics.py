@@ -21,16 +21,20 @@ champion_fallbacks_total                               counter    task, from_mod
 champion_breaker_open                                  gauge      model
 champion_queue_depth                                   gauge      model
 champion_refused_total                                 counter    task, reason
+champion_shadow_agreement_total                        counter    task, shadow_model, result
+champion_canary_share                                  gauge      task
 =====================================================  =========  ===========================
 
 Label values come from closed sets: task ids and model ids of the registry
-(``task`` is empty for a pass-through call), error kinds and refusal reasons;
-never a key, a prompt or an answer. With several workers the values live in
+(``task`` is empty for a pass-through call), error kinds, refusal reasons and
+shadow results (``agree``, ``disagree``, ``skipped``); never a key, a prompt or an
+answer. With several workers the values live in
 ``PROMETHEUS_MULTIPROC_DIR`` (set by ``champion gateway`` before the workers
 start) and each scrape adds them up: counters and histograms over every
 worker, ``champion_queue_depth`` summed over live workers,
 ``champion_breaker_open`` the maximum over live workers (1 when any worker's
-breaker is open).
+breaker is open), ``champion_canary_share`` the value most recently set by a
+live worker (every worker follows the same shared canary state).
 """
 
 from __future__ import annotations
@@ -87,6 +91,13 @@ class GatewayMetrics:
         self.refused = Counter(
             "champion_refused", "Calls refused with 429 (over capacity).", ("task", "reason"),
             registry=registry)
+        self.shadow_agreement = Counter(
+            "champion_shadow_agreement",
+            "Shadow calls by result: agree, disagree (with the served answer), skipped.",
+            ("task", "shadow_model", "result"), registry=registry)
+        self.canary_share = Gauge(
+            "champion_canary_share", "The share of a task's calls its canary serves, in %.",
+            ("task",), registry=registry, multiprocess_mode="livemostrecent")
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def _child(self, metric: Any, *labels: str) -> Any:
@@ -124,6 +135,14 @@ class GatewayMetrics:
     def refusal(self, task: str, reason: str) -> None:
         """A call refused with 429."""
         self._child(self.refused, task, reason).inc()
+
+    def shadow(self, task: str, shadow_model: str, result: str) -> None:
+        """A shadow call's result (``agree``, ``disagree``, ``skipped``)."""
+        self._child(self.shadow_agreement, task, shadow_model, result).inc()
+
+    def canary(self, task: str, share: float) -> None:
+        """The share (%) of ``task``'s calls its canary serves now (0: none)."""
+        self._child(self.canary_share, task).set(share)
 
     def exposition(self) -> bytes:
         """The text format: this process's values, or every worker's."""

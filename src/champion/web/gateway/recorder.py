@@ -14,32 +14,26 @@ with ``record_text`` (secrets masked).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import random
-import threading
-from collections import deque
 from typing import Any
 
+from champion.registry.rollout.outcomes import prompt_sha256, prompt_text
 from champion.secrets import redact
 from champion.store import Store
+from champion.store.writer import BatchWriter
 from champion.web.gateway.calls import CallRecord
 
 __all__ = ["SampleRecorder", "prompt_hash"]
 
-log = logging.getLogger("champion.gateway")
-
 
 def prompt_hash(call: CallRecord) -> str:
-    """SHA-256 of the prompt's messages (role and content, as canonical JSON)."""
-    canonical = json.dumps([[m.role, m.content] for m in call.messages],
-                           separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """SHA-256 of the prompt's messages (role and content, as canonical JSON): the
+    hash shadow outcomes carry too."""
+    return prompt_sha256(call.messages)
 
 
 def _prompt_text(call: CallRecord) -> str:
-    return "\n\n".join(f"{m.role}: {m.content}" for m in call.messages)
+    return prompt_text(call.messages)
 
 
 class SampleRecorder:
@@ -62,44 +56,39 @@ class SampleRecorder:
         self.stage = stage
         self.share = share
         self.record_text = record_text
-        self.capacity = capacity
-        self.batch = batch
-        self.interval_s = interval_s
         self.random = (rng or random.Random()).random
-        self.dropped = 0
-        self.written = 0
-        self.failed = 0
-        self._buffer: deque[dict[str, Any]] = deque()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.writer: BatchWriter[dict[str, Any]] = BatchWriter(
+            store.add_production_samples, "production samples", capacity=capacity,
+            batch=batch, interval_s=interval_s)
+
+    @property
+    def dropped(self) -> int:
+        """Samples dropped because the buffer was full."""
+        return self.writer.dropped
+
+    @property
+    def written(self) -> int:
+        """Samples written."""
+        return self.writer.written
+
+    @property
+    def failed(self) -> int:
+        """Samples lost to a failed write."""
+        return self.writer.failed
 
     def start(self) -> None:
         """Start the writer thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="champion-recorder",
-                                            daemon=True)
-            self._thread.start()
+        self.writer.start()
 
     def stop(self) -> None:
         """Write what is left and stop the writer thread."""
-        thread, self._thread = self._thread, None
-        self._stop.set()
-        self._wake.set()
-        if thread is not None:
-            thread.join(30)
-        self._flush()
+        self.writer.stop()
 
     def observe(self, call: CallRecord) -> None:
         """Maybe keep ``call`` (with probability ``share``); never blocks."""
         if self.share <= 0 or (self.share < 1 and self.random() >= self.share):
             return
-        if len(self._buffer) >= self.capacity:
-            self.dropped += 1
-            return
-        self._buffer.append(self._row(call))
-        if len(self._buffer) >= self.batch:
-            self._wake.set()
+        self.writer.put_made(lambda: self._row(call))
 
     def _row(self, call: CallRecord) -> dict[str, Any]:
         stages = call.stages
@@ -119,22 +108,3 @@ class SampleRecorder:
             "prompt_text": redact(_prompt_text(call)) if text else None,
             "answer_text": redact(call.answer) if text and call.answer is not None else None,
         }
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            self._flush()
-
-    def _flush(self) -> None:
-        buffer = self._buffer
-        while buffer:
-            rows = [buffer.popleft() for _ in range(min(self.batch, len(buffer)))]
-            try:
-                self.store.add_production_samples(rows)
-            except Exception as exc:  # a database that fails loses samples, never a call
-                self.failed += len(rows)
-                log.warning("could not write %d production samples: %s", len(rows),
-                            redact(str(exc)))
-                return
-            self.written += len(rows)

@@ -71,6 +71,8 @@ class ChatCall:
             (``champion.verify: "judge"``).
         stream_mode: ``validated`` or ``live`` when the client chose (``champion.stream``
             or the ``x-champion-stream`` header); None: the gateway's default.
+        caller: who calls, when the client says (the ``x-champion-caller`` header, else
+            the body's ``user``): a canary serves the same caller the same way.
     """
 
     model: str
@@ -81,6 +83,7 @@ class ChatCall:
     vars: Mapping[str, Any] | None
     verify: bool | Literal["judge"]
     stream_mode: str | None
+    caller: str | None = None
 
     @property
     def task(self) -> str | None:
@@ -135,8 +138,10 @@ def _messages(raw: Any) -> tuple[Message, ...]:
     return tuple(messages)
 
 
-def parse_call(raw: bytes, stream_header: str | None) -> ChatCall:
-    """Read a request body (and the ``x-champion-stream`` header).
+def parse_call(raw: bytes, stream_header: str | None,
+               caller_header: str | None = None) -> ChatCall:
+    """Read a request body (and the ``x-champion-stream`` and ``x-champion-caller``
+    headers).
 
     Raises:
         Refused: 400, saying what is wrong.
@@ -166,13 +171,15 @@ def parse_call(raw: bytes, stream_header: str | None) -> ChatCall:
     if mode is not None and mode not in STREAM_MODES:
         raise _bad(f"stream mode {str(mode)[:40]!r}: expected validated or live")
     options = body.get("stream_options")
+    user = body.get("user")
+    caller = caller_header or (user if isinstance(user, str) else None)
     return ChatCall(
         model=model, body=body,
         messages=_messages(body.get("messages")) if variables is None or "messages" in body
         else (), stream=bool(body.get("stream")),
         include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
         vars=variables, verify="judge" if extension.get("verify") == "judge"
-        else bool(extension.get("verify", False)), stream_mode=mode)
+        else bool(extension.get("verify", False)), stream_mode=mode, caller=caller or None)
 
 
 def usage_of(prompt_tokens: int | None, completion_tokens: int | None) -> dict[str, int] | None:
