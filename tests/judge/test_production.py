@@ -95,3 +95,41 @@ def test_gateway_serves_a_judged_task_with_verify_judge(tmp_path: Path) -> None:
     assert portugal.status_code == 502
     assert portugal.json()["error"]["code"] == "judge_rejected"
     assert plain.status_code == 200 and plain.json()["choices"][0]["message"]["content"] == "Rome"
+
+
+def test_a_shadow_of_a_judged_task_is_graded_by_the_tasks_judge(tmp_path: Path) -> None:
+    import asyncio
+
+    from champion.registry.rollout.compare import ServedCall, comparer_for
+    from champion.registry.router import build_request
+
+    with _serving(tmp_path) as b:
+        judge = _promote_capital(b, tmp_path)
+        with Store(b.db) as store:
+            router = Router(store, RouterConfig(retries=0))
+            route = router.route("capital")
+            france = {"country": "France"}
+            served = ServedCall(route, build_request(route.suite, france, None), "first",
+                                "Paris", "Paris", 1.0, france, router.judges)
+            comparer = comparer_for("judge")
+
+            async def compare() -> list[tuple[bool, str | None]]:
+                try:
+                    found = []
+                    for shadow, call in (("Paris", served), ("Lyon", served),
+                                         ("Paris", ServedCall(route, served.request, "first",
+                                                              "Paris", "Paris", 1.0))):
+                        comparison = await comparer.compare(call, shadow)
+                        found.append((comparison.agree, comparison.kind))
+                    return found
+                finally:
+                    await router.judges.aclose()
+
+            before = b.server.stats()
+            outcomes = asyncio.run(compare())
+            calls = delta(b.server.stats(), before)
+            router.close()
+    # The judge passes the right capital, fails the wrong one; without the caller's
+    # vars it cannot see the question: no verdict, and no call.
+    assert outcomes == [(True, None), (False, "judged_fail"), (False, "unjudged")]
+    assert calls == {judge: 3}  # its warm-up and two verdicts

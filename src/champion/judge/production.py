@@ -34,9 +34,10 @@ from champion.scoring.registry import check_kind
 
 if TYPE_CHECKING:
     from champion.providers.base import GenerateRequest
+    from champion.registry.rollout.compare import Comparison, ServedCall
     from champion.registry.routes import Route
 
-__all__ = ["JudgeRejected", "RouteJudges"]
+__all__ = ["JudgeComparer", "JudgeRejected", "RouteJudges"]
 
 #: Verdicts remembered per judge in a serving process.
 CACHE_SIZE = 10_000
@@ -146,3 +147,27 @@ def _rejected(served: Served, judged: Judgement) -> ModelFailure:
     said = judged.verdict or "no verdict"
     return ModelFailure(served.slot.name, served.role, "judge_fail",
                         f"judge_fail: {said}: {judged.reason or 'no reason given'}", 1)
+
+
+class JudgeComparer:
+    """Shadows of a judged task: the task's judge grades the shadow's answer, and
+    PASS agrees (the caller's answer passed the same judge or the same rubric)."""
+
+    async def compare(self, served: ServedCall, shadow_text: str) -> Comparison:
+        """The judge's verdict on the shadow's answer; no verdict is its own kind."""
+        from champion.registry.rollout.compare import Comparison
+
+        judges = served.judges
+        if not isinstance(judges, RouteJudges) or served.vars is None:
+            return Comparison(False, "unjudged")  # no vars: the judge could not see them
+        try:
+            judge = await judges.judge(served.route)
+            judged = await judge.judge(served.vars, None, shadow_text.strip(), "",
+                                       ("", "", 0), "shadow")
+        except InputError:
+            return Comparison(False, "unjudged")
+        if judged.verdict == "PASS":
+            return Comparison(True, None, shadow_text.strip())
+        if judged.verdict == "FAIL":
+            return Comparison(False, "judged_fail", shadow_text.strip())
+        return Comparison(False, "unjudged")

@@ -21,6 +21,7 @@ Nothing in the shadow calls changes: they ask :func:`comparer_for` and await
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -57,6 +58,8 @@ class ServedCall:
     value: Any
     inference_ms: float
     vars: dict[str, Any] | None = None
+    #: The router's judges (``RouteJudges``), for comparers that grade answers.
+    judges: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,8 @@ class ParsedEqual:
 
 _DEFAULT = ParsedEqual()
 _comparers: dict[str, ShadowComparer] = {}
+#: Built-in comparers of check types, imported on first use.
+_BUILT_IN = {"judge": ("champion.judge.production", "JudgeComparer")}
 
 
 def register_comparer(check_type: str, comparer: ShadowComparer | type[ShadowComparer]) -> None:
@@ -122,6 +127,10 @@ def comparer_for(check_type: str) -> ShadowComparer:
     found = _comparers.get(check_type)
     if found is not None:
         return found
+    if check_type in _BUILT_IN:
+        module, name = _BUILT_IN[check_type]
+        register_comparer(check_type, getattr(importlib.import_module(module), name))
+        return _comparers[check_type]
     for point in entry_points(group=COMPARER_GROUP, name=check_type):
         register_comparer(check_type, point.load())
         return _comparers[check_type]

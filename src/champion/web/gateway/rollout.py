@@ -61,8 +61,9 @@ class RolloutSettings:
 class ShadowObserver:
     """Offers every task call served with a parsed answer to the shadows."""
 
-    def __init__(self, shadows: Shadows) -> None:
+    def __init__(self, shadows: Shadows, judges: object = None) -> None:
         self.shadows = shadows
+        self.judges = judges
 
     def observe(self, call: CallRecord) -> None:
         route, request = call.route, call.request
@@ -71,7 +72,7 @@ class ShadowObserver:
             return
         self.shadows.offer(ServedCall(
             route, request, call.served_by, call.answer or "", call.value,
-            call.stages.inference_ns / 1e6, call.vars))
+            call.stages.inference_ns / 1e6, call.vars, self.judges))
 
 
 class CanaryCounter:
@@ -148,7 +149,7 @@ def rollout_parts(settings: RolloutSettings, store: Store, router: Router,
                           p90_factor=config.p90_factor, min_timeout_s=config.min_timeout_s,
                           on_result=metrics.shadow)
         recorder.skipped = shadows.take_skipped
-        parts.observers.append(ShadowObserver(shadows))
+        parts.observers.append(ShadowObserver(shadows, router.judges))
         parts.on_start.append(recorder.start)
         parts.on_stop += [shadows.aclose, recorder.stop]
     return parts
