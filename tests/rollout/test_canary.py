@@ -169,9 +169,9 @@ def test_a_canary_needs_a_baseline_refuses_a_second_one_and_blocks_plain_promoti
         start_canary(registry, TASK, CanaryPlan(share=5), second)
         with pytest.raises(InputError, match="in progress"):
             start_canary(registry, TASK, CanaryPlan(share=5), second)
-        with pytest.raises(InputError, match="--abort"):
+        with pytest.raises(InputError, match="abort it first"):
             registry.promote(TASK, second)
-        with pytest.raises(InputError, match="--abort"):
+        with pytest.raises(InputError, match="abort it first"):
             registry.rollback(TASK)
         entry = registry.entry(TASK, "prod")
         assert entry is not None and entry.canary is not None

@@ -106,9 +106,14 @@ def promote(task: str | None, run_id: str | None, stage: str, rollback: bool,
                 registry, task, stage, canary or 0.0, run_id, source, force, canary_options))
             return
         if source is not None:
-            from champion.registry.rollout.gates import promote_from
+            from champion.registry.rollout.gates import GateClosed, promote_from
 
-            entry = promote_from(registry, task, source, stage, force)
+            try:
+                entry = promote_from(registry, task, source, stage, force)
+            except GateClosed as exc:  # the library speaks of parameters; say the commands
+                raise GateClosed(f"{exc}: champion check {task} --stage {source}, or"
+                                 f" champion promote {task} --stage {stage} --from {source}"
+                                 " --force REASON") from None
             click.echo(describe(entry, f"promoted from {source}:"))
             return
         entry = registry.rollback(task, stage) if rollback else registry.promote(

@@ -220,8 +220,7 @@ class Registry:
         if running is not None:
             raise InputError(
                 f"a canary of run {running.run_id} is in progress for {task!r} on {stage} at"
-                f" {running.share:g}%: let it finish, or end it first (champion promote"
-                f" {task} --stage {stage} --abort)")
+                f" {running.share:g}%: let it finish, or abort it first")
 
     def _entry(self, row: PromotionRow) -> RegistryEntry:
         run = self.store.load_run(row.run_id)

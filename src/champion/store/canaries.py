@@ -173,16 +173,14 @@ class CanaryQueries:
             serving = current_row(connection, task, stage)
             if serving is None:
                 raise InputError(f"nothing is promoted for {task!r} on {stage}: a canary needs"
-                                 f" a pair to split calls with (champion promote {task}"
-                                 f" --stage {stage})")
+                                 " a pair to split calls with; promote one first")
             if serving.run_id == run_id:
                 raise InputError(f"run {run_id} already serves {task!r} on {stage}")
             running = _running(connection, task, stage)
             if running is not None:
                 raise InputError(
                     f"a canary of run {running.run_id} is in progress for {task!r} on {stage}"
-                    f" at {running.share:g}%: end it first (champion promote {task} --stage"
-                    f" {stage} --abort)")
+                    f" at {running.share:g}%: abort it first")
             now = datetime.now(UTC)
             key = connection.execute(_table.insert().values(
                 task=task, stage=stage, run_id=run_id, champion=champion,

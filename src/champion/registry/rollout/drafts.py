@@ -77,8 +77,8 @@ def draft_from_shadow(store: Store, task: str, limit: int = 50,
     rows = store.shadow_outcomes(task, since, results=("disagree",), limit=max(limit, 1) * 20,
                                  with_text=True)
     if not rows:
-        raise InputError(f"no shadow disagreement of {task!r} with its text recorded: serve"
-                         " it with champion gateway --shadow TASK=MODEL --record-text")
+        raise InputError(f"no shadow disagreement of {task!r} with its text recorded: a"
+                         " gateway keeps texts only when it records them (record_text)")
     pattern = prompt_pattern(suite)
     cases: list[str] = []
     seen: set[str] = set()

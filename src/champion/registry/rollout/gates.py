@@ -61,12 +61,12 @@ def open_gate(registry: Registry, task: str, source: str, stage: str,
     check_stage(source)
     check_stage(stage)
     if source == stage:
-        raise InputError(f"--from {source}: promote from another stage than {stage}")
+        raise InputError(f"source stage {source}: promote from another stage than {stage}")
     store = registry.store
     entry = store.promotion(task, source)
     if entry is None:
-        raise InputError(f"nothing is promoted for {task!r} on {source}: promote it there"
-                         f" first (champion promote {task} --stage {source})")
+        raise InputError(f"nothing is promoted for {task!r} on {source}: promote it on"
+                         f" {source} first")
     if store.running_canary(task, source) is not None:
         raise InputError(f"a canary is in progress for {task!r} on {source}: what {source}"
                          " serves is not settled")
@@ -86,8 +86,8 @@ def open_gate(registry: Registry, task: str, source: str, stage: str,
                else f"no check of it was made since its promotion on"
                f" {entry.promoted_at:%Y-%m-%d %H:%M}")
         raise GateClosed(f"{task!r} on {source} (run {entry.run_id}) has no passing check: {why}."
-                         f" Run champion check {task} --stage {source}, or promote anyway"
-                         " with --force REASON")
+                         f" Check it on {source} first, or promote anyway with a reason"
+                         " (force)")
     found = registry.promotable(task, entry.run_id)
     if (found.champion_key, found.runner_up_key) != (entry.champion_key, entry.runner_up_key):
         raise InputError(f"run {entry.run_id}'s pair is not what {source} serves")

@@ -62,8 +62,9 @@ class ShadowSpec:
         task, equals, model = text.partition("=")
         task, model = task.strip(), model.strip()
         if not equals or not TASK_ID.fullmatch(task) or not model:
-            raise InputError(f"--shadow {text!r}: expected TASK=MODEL, MODEL being runner-up,"
-                             " a registered model's id or a -m spec (PROVIDER/MODEL[@URL])")
+            raise InputError(f"shadow {text!r}: expected TASK=MODEL, MODEL being runner-up,"
+                             " a registered model's id or a model spec"
+                             " (PROVIDER/MODEL[@URL])")
         return cls(task, model)
 
     def __str__(self) -> str:
@@ -99,11 +100,11 @@ def resolve_shadows(specs: Sequence[ShadowSpec],
             try:
                 parsed = parse_spec(spec.model)
             except CandidateError:
-                raise InputError(f"--shadow {spec}: {spec.model!r} is neither runner-up nor a"
-                                 " registered model's id, nor a -m spec"
+                raise InputError(f"shadow {spec}: {spec.model!r} is neither runner-up nor a"
+                                 " registered model's id, nor a model spec"
                                  " (PROVIDER/MODEL[@URL])") from None
             if parsed.provider not in provider_names():
-                raise InputError(f"--shadow {spec}: unknown provider {parsed.provider!r}"
+                raise InputError(f"shadow {spec}: unknown provider {parsed.provider!r}"
                                  f" (known: {', '.join(provider_names())})")
             candidate = parsed.model_copy(update={"id": default_id(parsed)})
         targets.append(ShadowTarget(spec.task, candidate.id or candidate.model, candidate))
