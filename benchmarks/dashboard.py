@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from champion.ranking import RankingRules, percentile, rank
-from champion.records import ModelRun, Trial
-from champion.results import RunResult
-from champion.store import Store
+from champion._ranking import RankingRules, percentile, rank
+from champion._records import ModelRun, Trial
+from champion._results import RunResult
+from champion._store import Store
 
 TASKS = ["ticket-triage", "sentiment", "crm-extraction", "job-grading", "order-number"]
 MODELS = [("qwen2.5-7b", 180.0, 1.0), ("llama3.1-8b", 240.0, 1.0), ("gemma3-4b", 150.0, 0.97),
@@ -162,7 +162,7 @@ def main() -> None:
         "api/compare": f"/api/compare?base={previous}&head={latest}",
     }
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "champion.cli", "serve", "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "champion", "serve", "--port", str(port),
                                "--db", url], stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -157,9 +157,9 @@ MESSAGES = [{"role": "system", "content": "You are a support triage assistant. A
 def _promote(delay: int, base_url: str, db_url: str) -> None:
     """Benchmark the loopback model (and a runner-up on the same server) and promote."""
     from champion import Store, run_suite
-    from champion.providers.candidate import Candidate
-    from champion.registry.entries import Registry
-    from champion.suite.model import Suite
+    from champion._providers.candidate import Candidate
+    from champion._registry.entries import Registry
+    from champion._suite.model import Suite
 
     task = TASK_OF[delay]
     suite = Suite.model_validate({
@@ -273,7 +273,7 @@ def main() -> None:
             _promote(delay, url, db_url)
         port = _free_port()
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port), "--db",
+            [sys.executable, "-m", "champion", "gateway", "--port", str(port), "--db",
              db_url, "--workers", str(args.workers), "--log-format", "none"],
             cwd=ROOT, stderr=subprocess.DEVNULL, text=True)
         gateway_url = f"http://127.0.0.1:{port}"

@@ -26,7 +26,7 @@ import tempfile
 _CHILD = r"""
 import json, resource, sys, time
 from champion import Candidate, RunConfig, run_suite
-from champion.suite.model import Suite
+from champion._suite.model import Suite
 
 cases, repeats, url, db = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 suite = Suite.model_validate({

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from champion import Candidate, RunConfig, Store, load_suite
-from champion.records import Trial
-from champion.runner import NullListener, RunSession
-from champion.runner.requests import build_requests
-from champion.scoring import Scorer
+from champion._records import Trial
+from champion._runner import NullListener, RunSession
+from champion._runner.requests import build_requests
+from champion._scoring import Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "examples" / "ticket-triage.yaml"
@@ -60,7 +60,7 @@ def _micro(function: Any, repeat: int = 2000) -> float:
 
 
 def embedded(model: str, repeats: int) -> None:
-    from champion.providers.llamacpp import LlamaCppProvider
+    from champion._providers.llamacpp import LlamaCppProvider
 
     suite = load_suite(SUITE)
     provider_wall: list[float] = []
@@ -155,9 +155,9 @@ def http(calls: int, rounds: int = 3) -> None:
     import subprocess
     import sys
 
-    from champion.providers.base import GenerateRequest, Message
-    from champion.providers.openai import OpenAIProvider
-    from champion.runner.requests import build_requests
+    from champion._providers.base import GenerateRequest, Message
+    from champion._providers.openai import OpenAIProvider
+    from champion._runner.requests import build_requests
 
     server = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)

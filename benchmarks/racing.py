@@ -32,12 +32,12 @@ import random
 import time
 from dataclasses import dataclass
 
-from champion.ranking.compare import LatencyProfile, order_by_speed
-from champion.ranking.stats import percentile
-from champion.runner.simulate import drive
-from champion.runner.strategies import Outcome, RunPlan
-from champion.runner.strategies.full import FullStrategy
-from champion.runner.strategies.race import RaceOptions, RaceStrategy
+from champion._ranking.compare import LatencyProfile, order_by_speed
+from champion._ranking.stats import percentile
+from champion._runner.simulate import drive
+from champion._runner.strategies import Outcome, RunPlan
+from champion._runner.strategies.full import FullStrategy
+from champion._runner.strategies.race import RaceOptions, RaceStrategy
 
 MODELS = 20
 CASES = 20

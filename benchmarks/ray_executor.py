@@ -32,8 +32,8 @@ import ray
 from ray.cluster_utils import Cluster
 
 from champion import Candidate, RunConfig, run_suite
-from champion.records import Trial
-from champion.runner import MemorySink, RunListener
+from champion._records import Trial
+from champion._runner import MemorySink, RunListener
 
 SLOT = "champion_bench"
 

@@ -53,9 +53,9 @@ VARS = {"ticket": "I was charged twice for my subscription this month."}
 def promote(base_url: str, db_url: str) -> None:
     """Benchmark the loopback model on one label task and promote it."""
     from champion import Store, run_suite
-    from champion.providers.candidate import Candidate
-    from champion.registry.entries import Registry
-    from champion.suite.model import Suite
+    from champion._providers.candidate import Candidate
+    from champion._registry.entries import Registry
+    from champion._suite.model import Suite
 
     suite = Suite.model_validate({
         "task": TASK,
@@ -164,10 +164,10 @@ def _measure(model_url: str, gateway_url: str, gateway_pid: int, db_url: str,
     """Every path the same way: the main thread waits while an event loop on a
     worker thread does the I/O (the Router's own loop for ``complete``)."""
     from champion import Store
-    from champion.providers.openai import OpenAIProvider
-    from champion.registry.portal import Portal
-    from champion.registry.router import Router
-    from champion.runner.requests import render_request
+    from champion._providers.openai import OpenAIProvider
+    from champion._registry.portal import Portal
+    from champion._registry.router import Router
+    from champion._runner.requests import render_request
 
     router = Router(Store(db_url))
     route = router.route(TASK)
@@ -250,7 +250,7 @@ def main() -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        gateway = subprocess.Popen([sys.executable, "-m", "champion.cli", "gateway", "--port",
+        gateway = subprocess.Popen([sys.executable, "-m", "champion", "gateway", "--port",
                                     str(port), "--db", db_url], cwd=ROOT,
                                    stderr=subprocess.DEVNULL)
         gateway_url = f"http://127.0.0.1:{port}"

@@ -42,8 +42,8 @@ from tests.router.fakes import TASK  # noqa: E402
 from tests.router.test_registry_end_to_end import suite  # noqa: E402
 
 from champion import Store, run_suite  # noqa: E402
-from champion.providers.candidate import Candidate  # noqa: E402
-from champion.registry.entries import Registry  # noqa: E402
+from champion._providers.candidate import Candidate  # noqa: E402
+from champion._registry.entries import Registry  # noqa: E402
 
 BODY = {"model": f"task:{TASK}", "messages": [{"role": "user", "content": "-"}],
         "champion": {"vars": {"ticket": "charged twice"}}}
@@ -88,7 +88,7 @@ def _port() -> int:
 def _gateway(db: str, name: str, shadow: str | None,
              sample: float) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
-    args = [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port), "--db", db,
+    args = [sys.executable, "-m", "champion", "gateway", "--port", str(port), "--db", db,
             "--workers", "1", "--log-format", "none", "--shadow-sample", str(sample)]
     if shadow:
         args += ["--shadow", f"{TASK}=openai/{name}@{shadow}/v1"]

@@ -29,12 +29,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from champion.ranking import Ranking, percentile
-from champion.ranking.serialize import model_from_json
-from champion.records import ModelRun, Trial
-from champion.registry.history import model_trend, task_history
-from champion.results import RunResult
-from champion.store import Store
+from champion._ranking import Ranking, percentile
+from champion._ranking.serialize import model_from_json
+from champion._records import ModelRun, Trial
+from champion._registry.history import model_trend, task_history
+from champion._results import RunResult
+from champion._store import Store
 
 TASKS = ["ticket-triage", "sentiment", "crm-extraction", "job-grading", "order-number"]
 MODELS = [(f"model-{i}", 60.0 + 25 * i, 1.0 if i < 6 else 0.9) for i in range(10)]

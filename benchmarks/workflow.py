@@ -23,7 +23,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from champion.workflow.solver import Problem, solve
+from champion._workflow.solver import Problem, solve
 
 SIZES = [(3, 4), (7, 6), (12, 10), (20, 15)]
 
@@ -77,15 +77,15 @@ cases:
 
 
 def projection_accuracy() -> None:
-    from champion.api import run_suite
-    from champion.runner import RunConfig
-    from champion.store import Store
-    from champion.suite import load_suite
+    from champion._api import run_suite
+    from champion._runner import RunConfig
+    from champion._store import Store
+    from champion._suite import load_suite
+    from champion._workflow import load_workflow
+    from champion._workflow.items import load_items
+    from champion._workflow.plan import plan_workflow
+    from champion._workflow.verify import verify_plan
     from champion.testing import OllamaModel, OllamaProtocolServer
-    from champion.workflow import load_workflow
-    from champion.workflow.items import load_items
-    from champion.workflow.plan import plan_workflow
-    from champion.workflow.verify import verify_plan
 
     rules = [("Text: .*alpha", "alpha"), ("Text: .*beta", "beta"), ("Kind: alpha", "yes"),
              ("Kind: beta", "no"), ("Ticket: .*charged", "billing"), ("Ticket: .*error", "tech")]

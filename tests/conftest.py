@@ -67,6 +67,6 @@ def run_cli(*args: str, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real ``champion`` command in a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "champion.cli", *args], capture_output=True, text=True,
+        [sys.executable, "-m", "champion", *args], capture_output=True, text=True,
         cwd=cwd or ROOT, env={**os.environ, **(env or {})}, timeout=600, check=False,
     )

@@ -15,7 +15,7 @@ command) starts without loading what it does not need. The modules under
 import importlib as _importlib
 import typing as _typing
 
-from champion.errors import (
+from champion._errors import (
     CandidateError,
     ChampionError,
     ConstraintRejected,
@@ -35,7 +35,7 @@ from champion.errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from champion.api import (
+    from champion._api import (
         NoCandidateSelected,
         arun_suite,
         arun_suites,
@@ -44,9 +44,9 @@ if _typing.TYPE_CHECKING:
         run_suites,
         select_candidates,
     )
-    from champion.judge.prompt import parse_verdict
-    from champion.judge.session import judge_of_suite
-    from champion.providers.base import (
+    from champion._judge.prompt import parse_verdict
+    from champion._judge.session import judge_of_suite
+    from champion._providers.base import (
         Completion,
         GenerateRequest,
         Message,
@@ -54,12 +54,12 @@ if _typing.TYPE_CHECKING:
         Provider,
         ProviderOptions,
     )
-    from champion.providers.candidate import Candidate
-    from champion.providers.discovery import CandidateFilter
-    from champion.providers.registry import register_provider
-    from champion.ranking.rank import ModelRanking, Ranking
-    from champion.records import ModelRun, Trial
-    from champion.registry.answers import (
+    from champion._providers.candidate import Candidate
+    from champion._providers.discovery import CandidateFilter
+    from champion._providers.registry import register_provider
+    from champion._ranking.rank import ModelRanking, Ranking
+    from champion._records import ModelRun, Trial
+    from champion._registry.answers import (
         AllModelsFailed,
         Answer,
         DisagreementError,
@@ -68,127 +68,139 @@ if _typing.TYPE_CHECKING:
         RoutingError,
         UnknownTask,
     )
-    from champion.registry.breaker import BreakerConfig
-    from champion.registry.check import CheckOutcome, check_entry
-    from champion.registry.entries import RegisteredModel, Registry, RegistryEntry
-    from champion.registry.router import Router, RouterConfig
-    from champion.report.html import render_html
-    from champion.report.json_report import run_to_json
-    from champion.report.markdown import render_markdown
-    from champion.results import RunResult
-    from champion.runner.config import RunConfig, RunListener
-    from champion.runner.executors import register_executor
-    from champion.runner.executors.base import Executor, ExecutorOptions, ModelReady, RunSetup, Work
-    from champion.runner.executors.local import LocalExecutor
-    from champion.runner.memory import MemorySink
-    from champion.runner.session import NoCandidateLeft
-    from champion.runner.strategies import register_strategy
-    from champion.runner.strategies.base import Outcome, RunPlan, Strategy, StrategyOptions
-    from champion.scoring.kind import CheckKind, CheckOptions, CheckResult, OutputKind, ParsedAnswer
-    from champion.scoring.registry import register_check, register_output
-    from champion.store.repository import Store
-    from champion.suite.loader import load_suite
-    from champion.suite.model import Case, Suite
-    from champion.web.dashboard import create_dashboard
-    from champion.web.gateway import create_gateway
-    from champion.web.gateway.app import GatewayConfig
-    from champion.web.gateway.server import GatewaySettings, run_gateway
-    from champion.web.pages import DashboardPage, register_page
-    from champion.workflow.items import load_items
-    from champion.workflow.loader import load_workflow
-    from champion.workflow.model import Workflow
-    from champion.workflow.plan import Plan, plan_workflow
-    from champion.workflow.promotion import WorkflowRegistry
-    from champion.workflow.render import plan_json
-    from champion.workflow.verification import Verification
-    from champion.workflow.verify import averify_plan, verify_plan
+    from champion._registry.breaker import BreakerConfig
+    from champion._registry.check import CheckOutcome, check_entry
+    from champion._registry.entries import RegisteredModel, Registry, RegistryEntry
+    from champion._registry.router import Router, RouterConfig
+    from champion._report.html import render_html
+    from champion._report.json_report import run_to_json
+    from champion._report.markdown import render_markdown
+    from champion._results import RunResult
+    from champion._runner.config import RunConfig, RunListener
+    from champion._runner.executors import register_executor
+    from champion._runner.executors.base import (
+        Executor,
+        ExecutorOptions,
+        ModelReady,
+        RunSetup,
+        Work,
+    )
+    from champion._runner.executors.local import LocalExecutor
+    from champion._runner.memory import MemorySink
+    from champion._runner.session import NoCandidateLeft
+    from champion._runner.strategies import register_strategy
+    from champion._runner.strategies.base import Outcome, RunPlan, Strategy, StrategyOptions
+    from champion._scoring.kind import (
+        CheckKind,
+        CheckOptions,
+        CheckResult,
+        OutputKind,
+        ParsedAnswer,
+    )
+    from champion._scoring.registry import register_check, register_output
+    from champion._store.repository import Store
+    from champion._suite.loader import load_suite
+    from champion._suite.model import Case, Suite
+    from champion._web.dashboard import create_dashboard
+    from champion._web.gateway import create_gateway
+    from champion._web.gateway.app import GatewayConfig
+    from champion._web.gateway.server import GatewaySettings, run_gateway
+    from champion._web.pages import DashboardPage, register_page
+    from champion._workflow.items import load_items
+    from champion._workflow.loader import load_workflow
+    from champion._workflow.model import Workflow
+    from champion._workflow.plan import Plan, plan_workflow
+    from champion._workflow.promotion import WorkflowRegistry
+    from champion._workflow.render import plan_json
+    from champion._workflow.verification import Verification
+    from champion._workflow.verify import averify_plan, verify_plan
 
 _LAZY = {
-    "judge_of_suite": "champion.judge.session",
-    "parse_verdict": "champion.judge.prompt",
-    "AllModelsFailed": "champion.registry.answers",
-    "Answer": "champion.registry.answers",
-    "BreakerConfig": "champion.registry.breaker",
-    "Candidate": "champion.providers.candidate",
-    "CandidateFilter": "champion.providers.discovery",
-    "Case": "champion.suite.model",
-    "CheckKind": "champion.scoring.kind",
-    "CheckOptions": "champion.scoring.kind",
-    "CheckOutcome": "champion.registry.check",
-    "CheckResult": "champion.scoring.kind",
-    "Completion": "champion.providers.base",
-    "DashboardPage": "champion.web.pages",
-    "DisagreementError": "champion.registry.answers",
-    "Executor": "champion.runner.executors.base",
-    "ExecutorOptions": "champion.runner.executors.base",
-    "GatewayConfig": "champion.web.gateway.app",
-    "GatewaySettings": "champion.web.gateway.server",
-    "GenerateRequest": "champion.providers.base",
-    "LocalExecutor": "champion.runner.executors.local",
-    "MemorySink": "champion.runner.memory",
-    "Message": "champion.providers.base",
-    "ModelFailure": "champion.registry.answers",
-    "ModelIdentity": "champion.providers.base",
-    "ModelRanking": "champion.ranking.rank",
-    "ModelReady": "champion.runner.executors.base",
-    "ModelRun": "champion.records",
-    "NoCandidateLeft": "champion.runner.session",
-    "NoCandidateSelected": "champion.api",
-    "Outcome": "champion.runner.strategies.base",
-    "OutputKind": "champion.scoring.kind",
-    "OverCapacity": "champion.registry.answers",
-    "ParsedAnswer": "champion.scoring.kind",
-    "Plan": "champion.workflow.plan",
-    "Provider": "champion.providers.base",
-    "ProviderOptions": "champion.providers.base",
-    "Ranking": "champion.ranking.rank",
-    "RegisteredModel": "champion.registry.entries",
-    "Registry": "champion.registry.entries",
-    "RegistryEntry": "champion.registry.entries",
-    "Router": "champion.registry.router",
-    "RouterConfig": "champion.registry.router",
-    "RoutingError": "champion.registry.answers",
-    "RunConfig": "champion.runner.config",
-    "RunListener": "champion.runner.config",
-    "RunPlan": "champion.runner.strategies.base",
-    "RunResult": "champion.results",
-    "RunSetup": "champion.runner.executors.base",
-    "Store": "champion.store.repository",
-    "Strategy": "champion.runner.strategies.base",
-    "StrategyOptions": "champion.runner.strategies.base",
-    "Suite": "champion.suite.model",
-    "Trial": "champion.records",
-    "UnknownTask": "champion.registry.answers",
-    "Verification": "champion.workflow.verification",
-    "Work": "champion.runner.executors.base",
-    "Workflow": "champion.workflow.model",
-    "WorkflowRegistry": "champion.workflow.promotion",
-    "arun_suite": "champion.api",
-    "arun_suites": "champion.api",
-    "aselect_candidates": "champion.api",
-    "averify_plan": "champion.workflow.verify",
-    "check_entry": "champion.registry.check",
-    "create_dashboard": "champion.web.dashboard",
-    "create_gateway": "champion.web.gateway",
-    "load_items": "champion.workflow.items",
-    "load_suite": "champion.suite.loader",
-    "load_workflow": "champion.workflow.loader",
-    "plan_json": "champion.workflow.render",
-    "plan_workflow": "champion.workflow.plan",
-    "register_check": "champion.scoring.registry",
-    "register_executor": "champion.runner.executors",
-    "register_output": "champion.scoring.registry",
-    "register_page": "champion.web.pages",
-    "register_provider": "champion.providers.registry",
-    "register_strategy": "champion.runner.strategies",
-    "render_html": "champion.report.html",
-    "render_markdown": "champion.report.markdown",
-    "run_gateway": "champion.web.gateway.server",
-    "run_suite": "champion.api",
-    "run_suites": "champion.api",
-    "run_to_json": "champion.report.json_report",
-    "select_candidates": "champion.api",
-    "verify_plan": "champion.workflow.verify",
+    "judge_of_suite": "champion._judge.session",
+    "parse_verdict": "champion._judge.prompt",
+    "AllModelsFailed": "champion._registry.answers",
+    "Answer": "champion._registry.answers",
+    "BreakerConfig": "champion._registry.breaker",
+    "Candidate": "champion._providers.candidate",
+    "CandidateFilter": "champion._providers.discovery",
+    "Case": "champion._suite.model",
+    "CheckKind": "champion._scoring.kind",
+    "CheckOptions": "champion._scoring.kind",
+    "CheckOutcome": "champion._registry.check",
+    "CheckResult": "champion._scoring.kind",
+    "Completion": "champion._providers.base",
+    "DashboardPage": "champion._web.pages",
+    "DisagreementError": "champion._registry.answers",
+    "Executor": "champion._runner.executors.base",
+    "ExecutorOptions": "champion._runner.executors.base",
+    "GatewayConfig": "champion._web.gateway.app",
+    "GatewaySettings": "champion._web.gateway.server",
+    "GenerateRequest": "champion._providers.base",
+    "LocalExecutor": "champion._runner.executors.local",
+    "MemorySink": "champion._runner.memory",
+    "Message": "champion._providers.base",
+    "ModelFailure": "champion._registry.answers",
+    "ModelIdentity": "champion._providers.base",
+    "ModelRanking": "champion._ranking.rank",
+    "ModelReady": "champion._runner.executors.base",
+    "ModelRun": "champion._records",
+    "NoCandidateLeft": "champion._runner.session",
+    "NoCandidateSelected": "champion._api",
+    "Outcome": "champion._runner.strategies.base",
+    "OutputKind": "champion._scoring.kind",
+    "OverCapacity": "champion._registry.answers",
+    "ParsedAnswer": "champion._scoring.kind",
+    "Plan": "champion._workflow.plan",
+    "Provider": "champion._providers.base",
+    "ProviderOptions": "champion._providers.base",
+    "Ranking": "champion._ranking.rank",
+    "RegisteredModel": "champion._registry.entries",
+    "Registry": "champion._registry.entries",
+    "RegistryEntry": "champion._registry.entries",
+    "Router": "champion._registry.router",
+    "RouterConfig": "champion._registry.router",
+    "RoutingError": "champion._registry.answers",
+    "RunConfig": "champion._runner.config",
+    "RunListener": "champion._runner.config",
+    "RunPlan": "champion._runner.strategies.base",
+    "RunResult": "champion._results",
+    "RunSetup": "champion._runner.executors.base",
+    "Store": "champion._store.repository",
+    "Strategy": "champion._runner.strategies.base",
+    "StrategyOptions": "champion._runner.strategies.base",
+    "Suite": "champion._suite.model",
+    "Trial": "champion._records",
+    "UnknownTask": "champion._registry.answers",
+    "Verification": "champion._workflow.verification",
+    "Work": "champion._runner.executors.base",
+    "Workflow": "champion._workflow.model",
+    "WorkflowRegistry": "champion._workflow.promotion",
+    "arun_suite": "champion._api",
+    "arun_suites": "champion._api",
+    "aselect_candidates": "champion._api",
+    "averify_plan": "champion._workflow.verify",
+    "check_entry": "champion._registry.check",
+    "create_dashboard": "champion._web.dashboard",
+    "create_gateway": "champion._web.gateway",
+    "load_items": "champion._workflow.items",
+    "load_suite": "champion._suite.loader",
+    "load_workflow": "champion._workflow.loader",
+    "plan_json": "champion._workflow.render",
+    "plan_workflow": "champion._workflow.plan",
+    "register_check": "champion._scoring.registry",
+    "register_executor": "champion._runner.executors",
+    "register_output": "champion._scoring.registry",
+    "register_page": "champion._web.pages",
+    "register_provider": "champion._providers.registry",
+    "register_strategy": "champion._runner.strategies",
+    "render_html": "champion._report.html",
+    "render_markdown": "champion._report.markdown",
+    "run_gateway": "champion._web.gateway.server",
+    "run_suite": "champion._api",
+    "run_suites": "champion._api",
+    "run_to_json": "champion._report.json_report",
+    "select_candidates": "champion._api",
+    "verify_plan": "champion._workflow.verify",
 }
 
 __all__ = [

@@ -111,7 +111,7 @@ def test_bad_models_file_and_spec_exit_2(triage_suite: Path, write: Write) -> No
 
 
 def test_models_lists_embedded_sizes_and_filters_by_size() -> None:
-    from champion.providers.builtin import builtin_path
+    from champion._providers.builtin import builtin_path
 
     small = builtin_path("smollm2-135m").stat().st_size / 1e9
     listed = run_cli("models")
@@ -124,7 +124,7 @@ def test_models_lists_embedded_sizes_and_filters_by_size() -> None:
 
 def test_models_json_says_where_each_embedded_gguf_is_without_assembling_it(
         write: Write, tmp_path: Path) -> None:
-    from champion.providers.builtin import builtin_path
+    from champion._providers.builtin import builtin_path
 
     # A fresh home: gemma's parts are in its package, its assembled file is not there yet.
     home = tmp_path / "home"

@@ -133,7 +133,7 @@ class Folder:
         shims = base / ".bin"
         shims.mkdir()
         champion = shims / "champion"
-        champion.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m champion.cli "$@"\n')
+        champion.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m champion "$@"\n')
         champion.chmod(0o755)
         env = {k: v for k, v in os.environ.items() if k not in CLEARED}
         env["PATH"] = f"{shims}{os.pathsep}{env.get('PATH', '')}"

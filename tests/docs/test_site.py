@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import champion
-from champion.cli.main import COMMANDS
+from champion._cli.main import COMMANDS
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -130,6 +130,6 @@ def test_examples_import_only_from_the_package(page: Path) -> None:
 
 
 def test_the_import_rule_catches_a_submodule() -> None:
-    assert PRIVATE.findall("from champion.registry.router import Router\n")
-    assert PRIVATE.findall("    import champion.store\n")
+    assert PRIVATE.findall("from champion._registry.router import Router\n")
+    assert PRIVATE.findall("    import champion._store\n")
     assert not PRIVATE.findall("from champion import Router\nfrom champion.testing import X\n")

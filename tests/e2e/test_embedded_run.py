@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from champion.runner import RunConfig
+from champion._runner import RunConfig
 from tests.conftest import run_cli
 
 #: The full grid: these tests count every trial.

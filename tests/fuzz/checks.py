@@ -13,10 +13,10 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from champion.errors import CandidateError, SuiteError
-from champion.providers.candidate import load_models_file, public_url
-from champion.scoring import Scorer, check_kind
-from champion.suite import Suite, load_suite
+from champion._errors import CandidateError, SuiteError
+from champion._providers.candidate import load_models_file, public_url
+from champion._scoring import Scorer, check_kind
+from champion._suite import Suite, load_suite
 
 __all__ = ["Outcome", "try_models_file", "try_suite_file"]
 

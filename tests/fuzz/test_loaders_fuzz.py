@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from champion.errors import SuiteError
-from champion.suite import load_suite
+from champion._errors import SuiteError
+from champion._suite import load_suite
 from tests.conftest import run_cli
 from tests.fuzz.checks import Outcome, try_models_file, try_suite_file
 from tests.fuzz.strategies import (

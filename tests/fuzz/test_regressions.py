@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from champion.errors import CandidateError, SuiteError
-from champion.providers.candidate import load_models_file
-from champion.suite import load_suite, yaml_reader
-from champion.suite.source import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
+from champion._errors import CandidateError, SuiteError
+from champion._providers.candidate import load_models_file
+from champion._suite import load_suite, yaml_reader
+from champion._suite.source import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
 from tests.conftest import TRIAGE, run_cli
 from tests.fuzz.checks import try_models_file, try_suite_file
 from tests.fuzz.strategies import PNG_DATA_URI, Raw, to_json, to_yaml

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from champion import Candidate, RunConfig, run_suite
-from champion.registry import Registry
-from champion.results import RunResult
-from champion.store import Store
+from champion._registry import Registry
+from champion._results import RunResult
+from champion._store import Store
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 
 CAPITALS = r"Answer to grade:\s*(Paris|Berlin|Rome|Madrid|Lisbon)\b"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from champion.store import Store
+from champion._store import Store
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.model

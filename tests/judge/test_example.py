@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from champion import Candidate, RunConfig, run_suite
-from champion.registry import Registry
-from champion.store import Store
+from champion._registry import Registry
+from champion._store import Store
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 from tests.conftest import run_cli
 

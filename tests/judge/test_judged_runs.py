@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from champion.errors import InputError
-from champion.report import render_markdown, run_to_json
-from champion.report.html import render_html
-from champion.store import Store
+from champion._errors import InputError
+from champion._report import render_markdown, run_to_json
+from champion._report.html import render_html
+from champion._store import Store
 from champion.testing.scripted import ScriptedModel
 from tests.judge.scripted import (
     GOOD,
@@ -293,7 +293,7 @@ def test_resume_judges_the_unjudged_trials_again_and_calls_only_the_judge(
 
 def test_a_task_judge_needs_a_database(tmp_path: Path) -> None:
     from champion import run_suite
-    from champion.runner import MemorySink
+    from champion._runner import MemorySink
 
     suite = capital_suite(tmp_path, TASK_JUDGE)
     with pytest.raises(InputError, match="read from the registry, and this run has no database"):

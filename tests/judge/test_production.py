@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from champion.errors import InputError
-from champion.judge.production import JudgeRejected
-from champion.registry import Registry
-from champion.registry.router import Router, RouterConfig
-from champion.store import Store
-from champion.web.gateway import create_gateway
+from champion._errors import InputError
+from champion._judge.production import JudgeRejected
+from champion._registry import Registry
+from champion._registry.router import Router, RouterConfig
+from champion._store import Store
+from champion._web.gateway import create_gateway
 from tests.judge.scripted import KNOWING, answering, bench, capital_suite, delta
 from tests.web.servers import ServerThread
 
@@ -100,8 +100,8 @@ def test_gateway_serves_a_judged_task_with_verify_judge(tmp_path: Path) -> None:
 def test_a_shadow_of_a_judged_task_is_graded_by_the_tasks_judge(tmp_path: Path) -> None:
     import asyncio
 
-    from champion.registry.rollout.compare import ServedCall, comparer_for
-    from champion.registry.router import build_request
+    from champion._registry.rollout.compare import ServedCall, comparer_for
+    from champion._registry.router import build_request
 
     with _serving(tmp_path) as b:
         judge = _promote_capital(b, tmp_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from champion.judge.prompt import DEFAULT_TEMPLATE, JudgePrompt, parse_verdict
-from champion.judge.spec import JudgeOptions, JudgeSpec, JudgeTemplateSpec
+from champion._judge.prompt import DEFAULT_TEMPLATE, JudgePrompt, parse_verdict
+from champion._judge.spec import JudgeOptions, JudgeSpec, JudgeTemplateSpec
 
 OPTIONS = JudgeOptions(rubric="PASS when it names the capital.",
                        judge=JudgeSpec(model="ollama/judge"))

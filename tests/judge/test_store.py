@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from champion.records import JudgeCall, Trial
-from champion.runner import MemorySink
-from champion.runner.config import TrialSink
-from champion.store import Store
+from champion._records import JudgeCall, Trial
+from champion._runner import MemorySink
+from champion._runner.config import TrialSink
+from champion._store import Store
 from tests.store.factories import result
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from champion import load_suite
-from champion.errors import SuiteError
-from champion.judge.spec import STAGES as JUDGE_STAGES
-from champion.registry.entries import STAGES
-from champion.suite.fingerprint import suite_fingerprint
+from champion._errors import SuiteError
+from champion._judge.spec import STAGES as JUDGE_STAGES
+from champion._registry.entries import STAGES
+from champion._suite.fingerprint import suite_fingerprint
 from tests.conftest import run_cli
 
 GOOD = """\

@@ -7,7 +7,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-from champion.providers.builtin import builtin_path
+from champion._providers.builtin import builtin_path
 
 
 def base_shapes() -> tuple[str, dict[str, tuple[int, ...]]]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from champion._providers.candidate import Candidate
+from champion._providers.discovery import CandidateFilter, capabilities
 from champion._sync import run_sync
-from champion.providers.candidate import Candidate
-from champion.providers.discovery import CandidateFilter, capabilities
 from champion.testing import OllamaModel, OllamaProtocolServer
 from tests.conftest import run_cli
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.errors import SuiteError
-from champion.report import run_to_json
-from champion.store import Store
-from champion.suite.fingerprint import suite_fingerprint
+from champion._errors import SuiteError
+from champion._report import run_to_json
+from champion._store import Store
+from champion._suite.fingerprint import suite_fingerprint
 from champion.testing import MockOpenAIServer, OllamaModel, OllamaProtocolServer
 from tests.conftest import run_cli
 from tests.multimodal.images import gif, png
@@ -188,7 +188,7 @@ def test_bad_image_is_a_suite_error_with_file_and_line(
 
 def test_oversize_image_is_refused(tmp_path: Path, write: Callable[[str, str], Path],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import champion.suite.images as images
+    import champion._suite.images as images
 
     monkeypatch.setattr(images, "MAX_IMAGE_BYTES", 1000)
     (tmp_path / "big.png").write_bytes(png(400, 400, (1, 2, 3)) + b"\0" * 2000)
@@ -207,7 +207,7 @@ def test_oversize_image_is_refused(tmp_path: Path, write: Callable[[str, str], P
 
 
 def test_reports_show_which_cases_carried_images(image_suite: Path, db_url: str) -> None:
-    from champion.report import render_html, render_markdown
+    from champion._report import render_html, render_markdown
 
     with MockOpenAIServer("ok") as server:
         run_suite(load_suite(image_suite), [Candidate(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from champion.suite.images import ImageError, image_size, load_image, sniff_media_type
+from champion._suite.images import ImageError, image_size, load_image, sniff_media_type
 from champion.testing.vision import describe_image, png_first_pixel
 from tests.multimodal.images import gif, png
 

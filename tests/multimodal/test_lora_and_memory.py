@@ -9,8 +9,8 @@ from typing import ClassVar
 import pytest
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.report import run_to_json
-from champion.store import Store
+from champion._report import run_to_json
+from champion._store import Store
 from tests.multimodal.images import png
 from tests.multimodal.lora import write_adapter
 
@@ -112,8 +112,8 @@ def test_embedded_run_records_memory(adapter_run: tuple[dict[str, object], Path]
 
 def test_reports_put_each_adapter_beside_its_base(
         adapter_run: tuple[dict[str, object], Path]) -> None:
-    from champion.report import render_html, render_markdown
-    from champion.results import RunResult
+    from champion._report import render_html, render_markdown
+    from champion._results import RunResult
 
     data, _folder = adapter_run
     result = data["result"]
@@ -136,8 +136,8 @@ def test_reports_put_each_adapter_beside_its_base(
 
 def test_missing_adapter_file_is_a_clear_error(write: Callable[[str, str], Path],
                                                tmp_path: Path, db_url: str) -> None:
-    from champion.errors import CandidateError
-    from champion.providers.registry import create_provider
+    from champion._errors import CandidateError
+    from champion._providers.registry import create_provider
 
     with pytest.raises(CandidateError, match=r"no such LoRA adapter file: .*nope.gguf"):
         create_provider(smollm2("x", lora_path=str(tmp_path / "nope.gguf")))

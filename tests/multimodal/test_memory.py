@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.report import run_to_json
-from champion.suite.fingerprint import suite_fingerprint
+from champion._report import run_to_json
+from champion._suite.fingerprint import suite_fingerprint
 from champion.testing import OllamaModel, OllamaProtocolServer
 
 SUITE = """\

@@ -35,7 +35,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def llama_server() -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server with the bundled SmolLM2."""
-    from champion.providers.builtin import builtin_path
+    from champion._providers.builtin import builtin_path
 
     port = _free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"llama-server-{port}.log"

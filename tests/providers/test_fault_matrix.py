@@ -18,7 +18,7 @@ from typing import Literal
 import pytest
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.errors import (
+from champion._errors import (
     AnswerTooLarge,
     ProviderError,
     ProviderProtocolError,
@@ -27,10 +27,10 @@ from champion.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from champion.providers.base import Completion, GenerateRequest, Message, Provider
-from champion.providers.registry import create_provider
-from champion.secrets import redact
-from champion.store import Store
+from champion._providers.base import Completion, GenerateRequest, Message, Provider
+from champion._providers.registry import create_provider
+from champion._secrets import redact
+from champion._store import Store
 from champion.testing import (
     FAULTS,
     Fault,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from champion import Candidate, load_suite, run_suite
-from champion.runner import RunConfig
+from champion._runner import RunConfig
 from tests.conftest import run_cli
 
 #: The full grid: these tests count every trial.
@@ -54,7 +54,7 @@ def test_streaming_run_records_ttft_latency_and_tokens(
     assert model["cold_start_ms"] > 0
     assert model["identity"]["base_url"] == llama_server
     assert model["identity"]["served_model"] == "smollm2"
-    from champion.store import Store
+    from champion._store import Store
 
     trials = Store(db_url).load_run(data["run_id"]).trials
     for trial in trials:

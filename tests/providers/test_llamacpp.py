@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from champion import Candidate, ProviderTimeout, load_suite, run_suite
-from champion.providers.base import Constraint, GenerateRequest, Message
-from champion.providers.builtin import builtin_path
-from champion.providers.llamacpp import LlamaCppProvider
+from champion._providers.base import Constraint, GenerateRequest, Message
+from champion._providers.builtin import builtin_path
+from champion._providers.llamacpp import LlamaCppProvider
 
 pytestmark = pytest.mark.model
 

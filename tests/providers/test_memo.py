@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 
-from champion.providers.base import GenerateRequest, Message
-from champion.providers.memo import RequestMemo
+from champion._providers.base import GenerateRequest, Message
+from champion._providers.memo import RequestMemo
 
 
 def request(text: str) -> GenerateRequest:

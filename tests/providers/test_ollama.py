@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.report import run_to_json
-from champion.store import Store
+from champion._report import run_to_json
+from champion._store import Store
 from champion.testing import FAULTS, OllamaModel, OllamaProtocolServer, RawResponse
 from tests.conftest import run_cli
 from tests.providers.conftest import TRIAGE_RULES

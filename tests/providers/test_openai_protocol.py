@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.providers import Price
-from champion.report import render_markdown, run_to_json
-from champion.runner import NoCandidateLeft
-from champion.store import Store
+from champion._providers import Price
+from champion._report import render_markdown, run_to_json
+from champion._runner import NoCandidateLeft
+from champion._store import Store
 from champion.testing import MockOpenAIServer
 from champion.testing.openai_mock import Mode
 from tests.conftest import run_cli
@@ -202,7 +202,7 @@ def test_list_price_from_litellms_bundled_map(triage_suite: Path, db_url: str) -
 
     if importlib.util.find_spec("litellm") is None:  # champion reads its data, never imports it
         pytest.skip("litellm (which ships the price map) is not installed")
-    from champion.providers.pricing import litellm_price
+    from champion._providers.pricing import litellm_price
 
     price = litellm_price("gpt-4o-mini", None)
     assert price is not None and price[0] > 0 and price[2].startswith("litellm ")

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from champion import Candidate
-from champion.errors import ProviderProtocolError, ProviderUnavailable
-from champion.providers.base import Completion, GenerateRequest, Message, Provider
-from champion.providers.registry import create_provider
+from champion._errors import ProviderProtocolError, ProviderUnavailable
+from champion._providers.base import Completion, GenerateRequest, Message, Provider
+from champion._providers.registry import create_provider
 from champion.testing import MockOpenAIServer, OllamaModel, OllamaProtocolServer, RawResponse
 
 TIMEOUT_S = 2.0

@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 
 from champion import Candidate
-from champion.errors import (
+from champion._errors import (
     CandidateError,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
 )
-from champion.providers.base import Constraint, GenerateRequest, Message
-from champion.providers.http import error_for_status, parse_retry_after
-from champion.providers.llamacpp import LlamaCppProvider
-from champion.providers.ollama import OllamaProvider
-from champion.providers.openai import OpenAIProvider
-from champion.providers.test import TestProvider
-from champion.secrets import register_secret
+from champion._providers.base import Constraint, GenerateRequest, Message
+from champion._providers.http import error_for_status, parse_retry_after
+from champion._providers.llamacpp import LlamaCppProvider
+from champion._providers.ollama import OllamaProvider
+from champion._providers.openai import OpenAIProvider
+from champion._providers.test import TestProvider
+from champion._secrets import register_secret
 from champion.testing import LoopbackServer, MockOpenAIServer, RawResponse, Request, Responder
 
 ASK = (Message("user", "Ticket: charged twice"),)
@@ -302,9 +302,9 @@ def test_a_server_that_goes_on_after_the_answer_is_left_behind() -> None:
 
 
 def test_numbers_no_server_sends_are_protocol_errors_not_overflows() -> None:
-    from champion.errors import ProviderProtocolError
-    from champion.providers.ollama import OllamaProvider as Ollama
-    from champion.providers.stream import StreamedAnswer, decode_event
+    from champion._errors import ProviderProtocolError
+    from champion._providers.ollama import OllamaProvider as Ollama
+    from champion._providers.stream import StreamedAnswer, decode_event
 
     for data in ('{"a": NaN}', '{"a": 1e999}', '{"a": -Infinity}'):
         with pytest.raises(ProviderProtocolError):
@@ -319,7 +319,7 @@ def test_numbers_no_server_sends_are_protocol_errors_not_overflows() -> None:
 
 def test_a_local_test_model_runs_in_process_and_loads_for_load_ms(tmp_path: Path) -> None:
     from champion import run_suite
-    from champion.runner import MemorySink
+    from champion._runner import MemorySink
 
     suite = tmp_path / "s.yaml"
     suite.write_text("task: t\nprompt: {user: 'Ticket {n}'}\noutput: {kind: label, labels: [ok]}"

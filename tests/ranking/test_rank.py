@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from champion.ranking import RankingRules, clopper_pearson_lower, percentile, rank
-from champion.records import ModelRun, Trial
+from champion._ranking import RankingRules, clopper_pearson_lower, percentile, rank
+from champion._records import ModelRun, Trial
 
 
 def trials(model: str, latencies: list[float], wrong: dict[int, str] | None = None,
@@ -163,7 +163,7 @@ def test_clopper_pearson_matches_beta_quantile(k: int, n: int) -> None:
 def test_regularized_beta_matches_scipy(a: float, b: float, x: float) -> None:
     from scipy.special import betainc
 
-    from champion.ranking.stats import regularized_beta
+    from champion._ranking.stats import regularized_beta
 
     assert regularized_beta(a, b, x) == pytest.approx(float(betainc(a, b, x)), abs=1e-12)
 
@@ -201,7 +201,7 @@ def test_the_pareto_frontier_holds_qualified_models_only() -> None:
 def test_a_stored_ranking_with_a_disqualified_model_flagged_pareto_is_read_right() -> None:
     from dataclasses import replace
 
-    from champion.ranking import Ranking
+    from champion._ranking import Ranking
 
     data = trials("never", [5] * 5, wrong=dict.fromkeys(range(3), "FAIL")) + trials(
         "sure", [50] * 5)

@@ -13,32 +13,32 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from champion.ranking import Ranking, RankingRules, rank
-from champion.ranking.bootstrap import bootstrap_medians, median_interval
-from champion.ranking.ceilings import Ceilings, ceiling_reasons
-from champion.ranking.compare import (
+from champion._ranking import Ranking, RankingRules, rank
+from champion._ranking.bootstrap import bootstrap_medians, median_interval
+from champion._ranking.ceilings import Ceilings, ceiling_reasons
+from champion._ranking.compare import (
     LatencyProfile,
     compare_pair,
     order_by_speed,
     slower_by_margin,
 )
-from champion.ranking.confusion import Confusion
-from champion.ranking.pareto import ParetoPoint, dominates, pareto_frontier
-from champion.ranking.reliability import case_reliability, flaky_cases
-from champion.ranking.serialize import model_from_json, model_to_json
-from champion.ranking.stats import (
+from champion._ranking.confusion import Confusion
+from champion._ranking.pareto import ParetoPoint, dominates, pareto_frontier
+from champion._ranking.reliability import case_reliability, flaky_cases
+from champion._ranking.serialize import model_from_json, model_to_json
+from champion._ranking.stats import (
     clopper_pearson_lower,
     clopper_pearson_upper,
     geometric_mean,
 )
-from champion.ranking.wilcoxon import hodges_lehmann, min_one_sided_p, wilcoxon
-from champion.records import ModelRun, Trial
-from champion.report.json_report import run_to_json
-from champion.report.markdown import render_markdown
-from champion.results import RunResult
-from champion.runner.session import ranking_rules
-from champion.suite import load_suite
-from champion.suite.model import QualifySpec
+from champion._ranking.wilcoxon import hodges_lehmann, min_one_sided_p, wilcoxon
+from champion._records import ModelRun, Trial
+from champion._report.json_report import run_to_json
+from champion._report.markdown import render_markdown
+from champion._results import RunResult
+from champion._runner.session import ranking_rules
+from champion._suite import load_suite
+from champion._suite.model import QualifySpec
 
 # --- Clopper–Pearson ---------------------------------------------------------
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from champion.errors import InputError
-from champion.providers.candidate import Candidate
-from champion.records import ModelRun
-from champion.registry.check import compare_latency
-from champion.registry.novelty import new_candidates
-from champion.store import Store
+from champion._errors import InputError
+from champion._providers.candidate import Candidate
+from champion._records import ModelRun
+from champion._registry.check import compare_latency
+from champion._registry.novelty import new_candidates
+from champion._store import Store
 from tests.store.factories import result, trial
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from champion.cli.main import cli
+from champion._cli.main import cli
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from champion.errors import InputError
-from champion.providers.candidate import Candidate
-from champion.records import ModelRun
-from champion.registry import Registry
-from champion.registry.history import model_trend, task_history
-from champion.store import Store
+from champion._errors import InputError
+from champion._providers.candidate import Candidate
+from champion._records import ModelRun
+from champion._registry import Registry
+from champion._registry.history import model_trend, task_history
+from champion._store import Store
 from tests.store.factories import line, model, result, trial
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Set
 from datetime import UTC, datetime
 
-from champion.ranking import RankingRules, rank
-from champion.records import ModelRun, Trial
-from champion.results import RunResult
+from champion._ranking import RankingRules, rank
+from champion._records import ModelRun, Trial
+from champion._results import RunResult
 
 CASES = [f"C{i}" for i in range(10)]
 REPEATS = 5

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from champion.report import render_html, render_markdown, run_to_json
-from champion.report.view import build_view
+from champion._report import render_html, render_markdown, run_to_json
+from champion._report.view import build_view
 from tests.report.scenario import misleading_run
 
 TIE = ("inproc and server tie on speed: server is not significantly slower (p = 1; per case"

@@ -12,10 +12,10 @@ from typing import Any, cast
 import pytest
 
 from champion import Candidate, RunConfig, RunResult, load_suite, run_suite
-from champion.report import render_html, run_to_json
-from champion.report.html import json_script, model_extras
-from champion.report.svg import format_ms
-from champion.report.view import ModelView, build_view
+from champion._report import render_html, run_to_json
+from champion._report.html import json_script, model_extras
+from champion._report.svg import format_ms
+from champion._report.view import ModelView, build_view
 from tests.conftest import run_cli
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"

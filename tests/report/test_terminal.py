@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from champion.report.terminal import print_summary
+from champion._report.terminal import print_summary
 from tests.report.scenario import misleading_run
 
 

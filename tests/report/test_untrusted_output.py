@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from champion import Candidate, load_suite, run_suite
-from champion.report import render_markdown
+from champion._report import render_markdown
 from tests.conftest import run_cli
 
 HOSTILE = ("\x1b[2J\x1b[31mPWNED\x1b[0m [bold red]boom[/] <script>alert(1)</script>"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from champion.ranking import Ranking, RankingRules, rank
-from champion.records import ModelRun, Trial
-from champion.report.svg import format_ms
-from champion.report.verdicts import comparison_sentence, podium_tie
+from champion._ranking import Ranking, RankingRules, rank
+from champion._records import ModelRun, Trial
+from champion._report.svg import format_ms
+from champion._report.verdicts import comparison_sentence, podium_tie
 
 CASES = [f"C{i}" for i in range(12)]
 

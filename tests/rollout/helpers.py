@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from champion import Store, run_suite
-from champion.registry.entries import Registry
-from champion.registry.router import RouterConfig
+from champion._registry.entries import Registry
+from champion._registry.router import RouterConfig
+from champion._web.gateway.rollout import RolloutSettings
+from champion._web.gateway.server import GatewaySettings, build_app
 from champion.testing import MockOpenAIServer
-from champion.web.gateway.rollout import RolloutSettings
-from champion.web.gateway.server import GatewaySettings, build_app
 from tests.router.fakes import TASK, candidate
 from tests.router.test_registry_end_to_end import suite, triage
 from tests.web.servers import ServerThread

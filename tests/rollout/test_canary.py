@@ -14,9 +14,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from champion import Store
-from champion.registry.entries import Registry
-from champion.registry.rollout.canary import CanaryPlan, abort_canary, start_canary
-from champion.store import PromotionRow
+from champion._registry.entries import Registry
+from champion._registry.rollout.canary import CanaryPlan, abort_canary, start_canary
+from champion._store import PromotionRow
 from tests.rollout.helpers import TASK, chat, gateway, promoted_pair, wait_for
 from tests.web.servers import ServerThread
 
@@ -158,7 +158,7 @@ def test_an_interval_with_too_few_calls_holds(db_url: str) -> None:
 
 def test_a_canary_needs_a_baseline_refuses_a_second_one_and_blocks_plain_promotions(
         db_url: str) -> None:
-    from champion.errors import InputError
+    from champion._errors import InputError
 
     with promoted_pair(db_url) as (_models, first, second), Store(db_url) as store:
         registry = Registry(store)

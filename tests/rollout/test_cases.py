@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from champion import Store
-from champion.cli.main import cli
-from champion.errors import SuiteError
-from champion.suite import load_suite
+from champion._cli.main import cli
+from champion._errors import SuiteError
+from champion._suite import load_suite
+from champion._web.gateway.rollout import RolloutSettings
 from champion.testing import MockOpenAIServer
-from champion.web.gateway.rollout import RolloutSettings
 from tests.rollout.helpers import TASK, chat, gateway, wait_for
 from tests.rollout.test_shadow import promoted, wrong_on_three_in_ten
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from champion import Store, run_suite
-from champion.cli.main import cli
-from champion.registry.entries import Registry
+from champion._cli.main import cli
+from champion._registry.entries import Registry
 from champion.testing import MockOpenAIServer
 from tests.router.fakes import TASK, candidate
 from tests.router.test_registry_end_to_end import suite, triage

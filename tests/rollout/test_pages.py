@@ -8,13 +8,13 @@ from datetime import timedelta
 import httpx
 
 from champion import Store
-from champion.registry.entries import Registry
-from champion.registry.rollout.canary import CanaryPlan, decide_interval, start_canary
-from champion.registry.rollout.tally import bucket
-from champion.store.canaries import CohortTally
+from champion._registry.entries import Registry
+from champion._registry.rollout.canary import CanaryPlan, decide_interval, start_canary
+from champion._registry.rollout.tally import bucket
+from champion._store.canaries import CohortTally
+from champion._web.dashboard import create_dashboard
+from champion._web.gateway.rollout import RolloutSettings
 from champion.testing import MockOpenAIServer
-from champion.web.dashboard import create_dashboard
-from champion.web.gateway.rollout import RolloutSettings
 from tests.rollout.helpers import TASK, chat, gateway, number_of, promoted_pair, triage, wait_for
 from tests.web.servers import ServerThread
 

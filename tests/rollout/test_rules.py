@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from champion.cli.options import parse_duration
-from champion.providers.base import GenerateRequest, Message
-from champion.registry.breaker import BreakerConfig
-from champion.registry.rollout.canary import CanaryPlan, decide_interval, takes
-from champion.registry.rollout.compare import (
+from champion._cli.options import parse_duration
+from champion._providers.base import GenerateRequest, Message
+from champion._registry.breaker import BreakerConfig
+from champion._registry.rollout.canary import CanaryPlan, decide_interval, takes
+from champion._registry.rollout.compare import (
     Comparison,
     ParsedEqual,
     ServedCall,
@@ -22,9 +22,9 @@ from champion.registry.rollout.compare import (
     register_comparer,
     unregister_comparer,
 )
-from champion.registry.rollout.tally import RATIO, CanaryTally, bucket, quantile
-from champion.registry.routes import CanaryRoute, ModelSlot, OutputFormat, Route
-from champion.store.canaries import CanaryRow, CohortTally
+from champion._registry.rollout.tally import RATIO, CanaryTally, bucket, quantile
+from champion._registry.routes import CanaryRoute, ModelSlot, OutputFormat, Route
+from champion._store.canaries import CanaryRow, CohortTally
 from tests.router.fakes import triage_suite
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -98,7 +98,7 @@ def test_bucketed_quantiles_are_never_below_the_truth_and_at_most_a_bucket_above
 
 def _canary_route(share: float) -> CanaryRoute:
     suite = triage_suite()
-    from champion.providers.candidate import Candidate
+    from champion._providers.candidate import Candidate
 
     slot = ModelSlot(Candidate(id="b", provider="openai", model="b"), "k", BreakerConfig())
     route = Route("t", suite, OutputFormat(suite), slot, None, 1.0, 0.0, "r2", canary_id=1)

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from champion import Store, run_suite
-from champion.cli.main import cli
-from champion.registry.entries import Registry
+from champion._cli.main import cli
+from champion._registry.entries import Registry
+from champion._web.gateway.rollout import RolloutSettings
 from champion.testing import MockOpenAIServer
-from champion.web.gateway.rollout import RolloutSettings
 from tests.rollout.helpers import TASK, chat, gateway, number_of, triage, wait_for
 from tests.router.fakes import candidate
 from tests.router.test_registry_end_to_end import suite
@@ -177,11 +177,11 @@ def test_a_shadow_spec_that_names_nothing_is_refused(db_url: str) -> None:
 
 
 def test_outcomes_and_skipped_counts_written_together(db_url: str) -> None:
-    from champion.providers.base import GenerateRequest, Message
-    from champion.registry.rollout.compare import ServedCall
-    from champion.registry.rollout.outcomes import ShadowRecorder
-    from champion.registry.rollout.shadow import ShadowOutcome
-    from champion.registry.routes import OutputFormat, Route
+    from champion._providers.base import GenerateRequest, Message
+    from champion._registry.rollout.compare import ServedCall
+    from champion._registry.rollout.outcomes import ShadowRecorder
+    from champion._registry.rollout.shadow import ShadowOutcome
+    from champion._registry.routes import OutputFormat, Route
     from tests.router.fakes import triage_suite
 
     route = Route(TASK, triage_suite(), OutputFormat(triage_suite()), None, None,  # type: ignore[arg-type]

@@ -15,8 +15,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from champion import Store
+from champion._web.gateway.rollout import RolloutSettings
 from champion.testing import MockOpenAIServer
-from champion.web.gateway.rollout import RolloutSettings
 from tests.rollout.helpers import TASK, chat, gateway, triage, wait_for
 from tests.rollout.test_shadow import promoted
 
@@ -57,7 +57,7 @@ def test_sigterm_writes_what_the_gateway_holds_and_exits_143(db_url: str, worker
     with promoted(db_url), MockOpenAIServer(triage) as shadow:
         port = _port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port), "--db",
+            [sys.executable, "-m", "champion", "gateway", "--port", str(port), "--db",
              db_url, "--workers", str(workers), "--record", "1", "--log-format", "none",
              "--shadow", f"{TASK}=openai/shadow@{shadow.base_url}/v1", "--shadow-sample", "1"],
             stderr=subprocess.PIPE, text=True,

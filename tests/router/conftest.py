@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from champion.registry.router import Router, RouterConfig
+from champion._registry.router import Router, RouterConfig
 from champion.testing import MockOpenAIServer
 
 from .fakes import FakeRegistry, candidate

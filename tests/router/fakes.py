@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from champion.providers.candidate import Candidate
-from champion.suite.model import Suite
+from champion._providers.candidate import Candidate
+from champion._suite.model import Suite
 from champion.testing import MockOpenAIServer
 
 TASK = "mini-triage"

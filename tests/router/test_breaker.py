@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from champion.registry.breaker import BreakerConfig, CircuitBreaker
+from champion._registry.breaker import BreakerConfig, CircuitBreaker
 
 
 class Clock:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from champion import Store, run_suite
-from champion.registry.entries import Registry
-from champion.registry.router import Router, RouterConfig
-from champion.suite.model import Suite
+from champion._registry.entries import Registry
+from champion._registry.router import Router, RouterConfig
+from champion._suite.model import Suite
 from champion.testing import MockOpenAIServer
 
 from .fakes import TASK, candidate

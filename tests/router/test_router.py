@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from champion.errors import InputError
-from champion.registry.breaker import BreakerConfig
-from champion.registry.router import (
+from champion._errors import InputError
+from champion._registry.breaker import BreakerConfig
+from champion._registry.router import (
     AllModelsFailed,
     DisagreementError,
     Router,

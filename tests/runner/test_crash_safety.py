@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from champion.store import Store
+from champion._store import Store
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 from tests.conftest import ROOT
 
@@ -41,7 +41,7 @@ MODELS = {
 
 def _command(suite: Path, db: str, server: ScriptedServerProcess, strategy: str,
              resume: str | None) -> list[str]:
-    command = [sys.executable, "-m", "champion.cli", "run", str(suite), "--db", db]
+    command = [sys.executable, "-m", "champion", "run", str(suite), "--db", db]
     if resume:
         return [*command, "--resume", resume]
     for name in MODELS:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from champion import Candidate, RunConfig, run_suite
-from champion.report import run_to_json
+from champion._report import run_to_json
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 
 SUITE = """\

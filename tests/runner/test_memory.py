@@ -10,8 +10,8 @@ from tests.conftest import ROOT
 CHILD = r"""
 import sys
 from champion import Candidate, RunConfig, run_suite
-from champion.runner import NullListener
-from champion.suite.model import Suite
+from champion._runner import NullListener
+from champion._suite.model import Suite
 
 def rss_mb():
     with open("/proc/self/statm") as handle:

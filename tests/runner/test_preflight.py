@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from champion import Candidate, RunConfig, run_suite
-from champion.errors import InputError
-from champion.providers.http import error_for_status
-from champion.report import run_to_json
-from champion.runner import NoCandidateLeft
-from champion.store import Store
+from champion._errors import InputError
+from champion._providers.http import error_for_status
+from champion._report import run_to_json
+from champion._runner import NoCandidateLeft
+from champion._store import Store
 from champion.testing.loopback import Request, Responder
 from champion.testing.openai_mock import MockOpenAIServer
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess

@@ -1,7 +1,7 @@
 """The race strategy: screen, certify in speed order, stop when the rest is slower.
 
 Strategy-level tests drive the real strategies through the run loop with a
-simulated executor (``champion.runner.simulate.drive``); the end-to-end test runs scripted
+simulated executor (``champion._runner.simulate.drive``); the end-to-end test runs scripted
 models served over HTTP through ``run_suite`` with both strategies.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from champion import Candidate, RunConfig, run_suite
-from champion.report import run_to_json
-from champion.runner.simulate import OutcomeFn, drive
-from champion.runner.strategies import Outcome, RunPlan, strategy_class
-from champion.runner.strategies.full import FullStrategy
-from champion.runner.strategies.race import RaceOptions, RaceStrategy
+from champion._report import run_to_json
+from champion._runner.simulate import OutcomeFn, drive
+from champion._runner.strategies import Outcome, RunPlan, strategy_class
+from champion._runner.strategies.full import FullStrategy
+from champion._runner.strategies.race import RaceOptions, RaceStrategy
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 
 CASES = tuple(f"C{i}" for i in range(8))

@@ -38,16 +38,16 @@ import ray
 from ray.cluster_utils import Cluster
 
 from champion import Candidate, RunConfig, run_suite
-from champion.errors import InputError
-from champion.records import Trial
-from champion.results import RunResult
-from champion.runner import MemorySink, NoCandidateLeft, RunListener, RunSession
-from champion.runner.executors import parse_executor_options
-from champion.runner.executors._ray_cluster import actor_options, named_variables
-from champion.runner.executors._ray_nodes import needs_of
-from champion.runner.executors.ray import RayExecutor, RayOptions
-from champion.store import Store
-from champion.suite import load_suite
+from champion._errors import InputError
+from champion._records import Trial
+from champion._results import RunResult
+from champion._runner import MemorySink, NoCandidateLeft, RunListener, RunSession
+from champion._runner.executors import parse_executor_options
+from champion._runner.executors._ray_cluster import actor_options, named_variables
+from champion._runner.executors._ray_nodes import needs_of
+from champion._runner.executors.ray import RayExecutor, RayOptions
+from champion._store import Store
+from champion._suite import load_suite
 from tests.conftest import ROOT, run_cli
 
 SLOT = "champion_bench"
@@ -270,7 +270,7 @@ def test_sigterm_mid_run_exits_143_with_what_was_measured_stored(nodes: Nodes,
     models = _models_file(tmp_path).read_text().replace("delay_ms: 2", "delay_ms: 100")
     (tmp_path / "slow.yaml").write_text(models)
     run = subprocess.Popen(
-        [sys.executable, "-m", "champion.cli", "run", str(suite_file(tmp_path, cases=10)),
+        [sys.executable, "-m", "champion", "run", str(suite_file(tmp_path, cases=10)),
          "--models", str(tmp_path / "slow.yaml"), "--executor", "ray", "--ray-address",
          nodes.cluster.address, "--strategy", "full", "--db", db],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,

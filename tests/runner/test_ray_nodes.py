@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from champion import Candidate
-from champion.errors import CandidateError
-from champion.providers.candidate import load_models_file
-from champion.runner.executors._ray_nodes import (
+from champion._errors import CandidateError
+from champion._providers.candidate import load_models_file
+from champion._runner.executors._ray_nodes import (
     label_matches,
     needs_of,
     node_id,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from champion import Candidate, RunConfig, load_suite
-from champion.runner import MemorySink, NullListener, RunSession, TrialSink, batch_order
-from champion.store import Store
+from champion._runner import MemorySink, NullListener, RunSession, TrialSink, batch_order
+from champion._store import Store
 
 GOOD_RULES = [["charged|refund", "billing"], ["error", "technical"]]
 
@@ -79,7 +79,7 @@ def test_after_consecutive_errors_the_rest_is_skipped(triage_suite: Path) -> Non
 
 
 def test_retries_only_transient_errors(triage_suite: Path) -> None:
-    from champion.providers.test import TestProvider
+    from champion._providers.test import TestProvider
 
     calls: Counter[str] = Counter()
     original = TestProvider.generate

@@ -22,11 +22,11 @@ from typing import ClassVar
 import pytest
 
 from champion import Candidate, RunConfig, run_suite
-from champion.errors import InputError
-from champion.records import ModelRun, Trial
-from champion.report import render_markdown, run_to_json
-from champion.report.html import render_html
-from champion.runner import (
+from champion._errors import InputError
+from champion._records import ModelRun, Trial
+from champion._report import render_markdown, run_to_json
+from champion._report.html import render_html
+from champion._runner import (
     Executor,
     MemorySink,
     ModelReady,
@@ -38,10 +38,10 @@ from champion.runner import (
     executors,
     strategies,
 )
-from champion.runner.lanes import THIS_MACHINE, Placement, host_of
-from champion.runner.strategies import Outcome
-from champion.runner.strategies.full import FullStrategy
-from champion.suite import load_suite
+from champion._runner.lanes import THIS_MACHINE, Placement, host_of
+from champion._runner.strategies import Outcome
+from champion._runner.strategies.full import FullStrategy
+from champion._suite import load_suite
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 from tests.conftest import run_cli
 
@@ -98,7 +98,7 @@ def test_strategy_options_are_recorded_restored_and_checked_on_resume(
     config = RunConfig(strategy_options={"margin": "0.2", "confirm": "1"}, seed=4)
     with pytest.raises(KeyboardInterrupt):
         run_suite(str(suite), candidates, config=config, db=db, listener=_StopAfter(3))
-    from champion.store import Store
+    from champion._store import Store
 
     with Store(db) as store:
         [run_id] = store.run_ids()

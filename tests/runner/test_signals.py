@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from champion.store import Store
+from champion._store import Store
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.model
@@ -55,14 +55,14 @@ class Run:
             self._fd, child = pty.openpty()
             env["TERM"] = "xterm-256color"
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "champion.cli", *args], stdin=child, stdout=child,
+                [sys.executable, "-m", "champion", *args], stdin=child, stdout=child,
                 stderr=child, cwd=ROOT, env=env, close_fds=True)
             os.close(child)
         else:
             env.pop("TERM", None)
             read, write = os.pipe()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "champion.cli", *args], stdout=write,
+                [sys.executable, "-m", "champion", *args], stdout=write,
                 stderr=subprocess.STDOUT, cwd=ROOT, env=env)
             os.close(write)
             self._fd = read

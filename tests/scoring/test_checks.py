@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from champion import load_suite
-from champion.scoring import Scorer, compare_field
-from champion.suite.model import Case, Suite
+from champion._scoring import Scorer, compare_field
+from champion._suite.model import Case, Suite
 
 Write = Callable[[str, str], Path]
 

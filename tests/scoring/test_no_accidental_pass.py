@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from champion import load_suite
-from champion.scoring import Scorer, check_kind, check_kind_names
-from champion.scoring.values import is_number
-from champion.suite import Case, Suite, validate_suite
+from champion._scoring import Scorer, check_kind, check_kind_names
+from champion._scoring.values import is_number
+from champion._suite import Case, Suite, validate_suite
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOT_SUITES = {"models.yaml", "workflow.yaml", "workflow-items.yaml"}
@@ -380,7 +380,7 @@ WRONG = {"label": _wrong_label, "exact": _wrong_exact, "contains": _wrong_contai
 
 def test_every_built_in_check_kind_is_covered() -> None:
     built_in = {name for name in check_kind_names()
-                if type(check_kind(name)).__module__.startswith("champion.scoring.kinds")
+                if type(check_kind(name)).__module__.startswith("champion._scoring.kinds")
                 and not check_kind(name).asks_model}
     assert built_in == set(GOLD) == set(WRONG) == set(GENERATED)
     assert {suite.check_spec.type for suite in EXAMPLE_SUITES.values()} <= built_in

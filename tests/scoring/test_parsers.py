@@ -7,7 +7,7 @@ import json
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from champion.scoring import JsonParser, LabelParser
+from champion._scoring import JsonParser, LabelParser
 
 LABELS = ["billing", "technical", "account", "sales"]
 parser = LabelParser(LABELS)

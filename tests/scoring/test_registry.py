@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from champion import SuiteError, load_suite
-from champion.scoring import (
+from champion._scoring import (
     CheckKind,
     CheckOptions,
     CheckResult,
@@ -31,9 +31,9 @@ from champion.scoring import (
     unregister_check,
     unregister_output,
 )
-from champion.scoring.registry import forget_entry_points
-from champion.suite import Case, OutputSpec, Suite
-from champion.suite.document import SourceDocument
+from champion._scoring.registry import forget_entry_points
+from champion._suite import Case, OutputSpec, Suite
+from champion._suite.document import SourceDocument
 
 Write = Callable[[str, str], Path]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
@@ -46,7 +46,7 @@ def test_built_in_kinds_are_registered() -> None:
 
 
 def test_the_router_and_the_scorer_share_one_output_format() -> None:
-    from champion.registry import routes
+    from champion._registry import routes
 
     assert routes.OutputFormat is OutputFormat
 
@@ -184,7 +184,7 @@ def test_a_registered_output_kind_parses_for_scorer_and_router(write: Write) -> 
 # ---------------------------------------------------------------- entry points
 
 _PLUGIN = '''
-from champion.scoring import CheckKind, CheckOptions, CheckResult
+from champion._scoring import CheckKind, CheckOptions, CheckResult
 
 
 class Shouting(CheckKind[CheckOptions]):

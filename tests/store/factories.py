@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from champion.ranking import ModelRanking, Ranking
-from champion.ranking.serialize import model_from_json
-from champion.records import ModelRun, Trial
-from champion.results import RunResult
+from champion._ranking import ModelRanking, Ranking
+from champion._ranking.serialize import model_from_json
+from champion._records import ModelRun, Trial
+from champion._results import RunResult
 
 SUITE_JSON: dict[str, Any] = {
     "task": "mini", "version": "1", "description": "",

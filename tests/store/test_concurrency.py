@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from champion.store import Store
-from champion.store.migrations import head_revision
+from champion._store import Store
+from champion._store.migrations import head_revision
 from tests.conftest import ROOT
 from tests.store.factories import result
 

@@ -15,18 +15,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
-from champion.report import render_markdown, run_to_json
-from champion.store import Store, schema
-from champion.store.engine import open_engine
-from champion.store.migrations import BASELINE, current_revision, head_revision, upgrade
-from champion.suite import load_suite
-from champion.suite.fingerprint import suite_fingerprint
+from champion._report import render_markdown, run_to_json
+from champion._store import Store, schema
+from champion._store.engine import open_engine
+from champion._store.migrations import BASELINE, current_revision, head_revision, upgrade
+from champion._suite import load_suite
+from champion._suite.fingerprint import suite_fingerprint
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RELEASE_DB = FIXTURES / "release-0.1.db"
 RELEASE_RUNS = ("f2f0a42d6061", "871b2b83d1d6")
 revision_0002 = importlib.import_module(
-    "champion.store.alembic.versions.r0002_keys_history_registry")
+    "champion._store.alembic.versions.r0002_keys_history_registry")
 
 
 def test_a_fresh_database_is_built_to_exactly_the_tables_the_code_queries(any_db: str) -> None:
@@ -243,7 +243,7 @@ def test_old_runs_get_the_fingerprint_the_suite_has_today(tmp_path: Path,
 
 
 def test_the_written_out_head_is_the_newest_revision_script() -> None:
-    from champion.store.migrations import HEAD, head_revision
+    from champion._store.migrations import HEAD, head_revision
 
     assert head_revision() == HEAD
 
@@ -253,7 +253,7 @@ def test_opening_a_fresh_or_up_to_date_database_does_not_load_alembic(tmp_path: 
     import sys
 
     url = f"sqlite:///{tmp_path}/fresh.db"
-    code = ("import sys; from champion.store import Store; Store(sys.argv[1]).close();"
+    code = ("import sys; from champion._store import Store; Store(sys.argv[1]).close();"
             " print('alembic' in sys.modules)")
     first = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
                            check=True)

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import event, text
 
 from champion import Candidate, RunConfig, load_suite, run_suite
-from champion.errors import InputError
-from champion.records import ModelRun, Trial
-from champion.report import render_markdown, run_to_json
-from champion.results import RunResult
-from champion.secrets import register_secret
-from champion.store import Store, StoredTrials, repository, schema
+from champion._errors import InputError
+from champion._records import ModelRun, Trial
+from champion._report import render_markdown, run_to_json
+from champion._results import RunResult
+from champion._secrets import register_secret
+from champion._store import Store, StoredTrials, repository, schema
 from tests.store.factories import line, model, result, trial
 
 
@@ -147,8 +147,8 @@ def test_an_unknown_run_is_input_error(any_db: str) -> None:
 
 
 def test_every_column_holds_the_record_field_of_its_name() -> None:
-    from champion.records import ModelRun as ModelFields
-    from champion.records import Trial as TrialFields
+    from champion._records import ModelRun as ModelFields
+    from champion._records import Trial as TrialFields
 
     trial_fields = set(TrialFields.__dataclass_fields__)
     model_fields = set(ModelFields.__dataclass_fields__)
@@ -183,7 +183,7 @@ def test_the_default_database_is_created_under_dot_champion(
 
 
 def test_an_unreachable_database_is_a_store_error_without_its_password() -> None:
-    from champion.errors import StoreError
+    from champion._errors import StoreError
 
     with pytest.raises(StoreError) as caught:
         Store("postgresql+psycopg://user:s3cretpw@127.0.0.1:1/none?connect_timeout=2")

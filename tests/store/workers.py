@@ -9,9 +9,9 @@ import json
 import sys
 import time
 
-from champion.store import Store
-from champion.store.engine import open_engine
-from champion.store.migrations import upgrade
+from champion._store import Store
+from champion._store.engine import open_engine
+from champion._store.migrations import upgrade
 from tests.store.factories import result, trial
 
 

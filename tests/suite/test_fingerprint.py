@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from champion import load_suite
-from champion.suite import Suite
-from champion.suite.fingerprint import suite_fingerprint
+from champion._suite import Suite
+from champion._suite.fingerprint import suite_fingerprint
 
 Write = Callable[[str, str], Path]
 ROOT = Path(__file__).resolve().parents[2]

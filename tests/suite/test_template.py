@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from champion.suite.template import Template, TemplateSyntaxError
+from champion._suite.template import Template, TemplateSyntaxError
 
 
 def test_placeholders_and_literal_braces() -> None:

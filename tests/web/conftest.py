@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from champion.registry.router import Router, RouterConfig
+from champion._registry.router import Router, RouterConfig
+from champion._web.gateway import CallObserver, GatewayConfig, create_gateway
 from champion.testing import MockOpenAIServer
-from champion.web.gateway import CallObserver, GatewayConfig, create_gateway
 from tests.router.fakes import FakeRegistry, candidate
 from tests.web.gateways import StartGateway, registry_of
 from tests.web.servers import ServerThread

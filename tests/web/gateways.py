@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import openai
 
-from champion.providers.candidate import Candidate
+from champion._providers.candidate import Candidate
 from tests.router.fakes import TASK, FakeEntry, FakeModel, FakeRegistry, triage_suite
 from tests.web.servers import ServerThread
 

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.testclient import TestClient
 
 from champion import DashboardPage, InputError, Store, create_dashboard, register_page
-from champion.web.pages import pages
+from champion._web.pages import pages
 
 
 def _tasks(request: Request, store: Store) -> Response:

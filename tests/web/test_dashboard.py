@@ -19,13 +19,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from champion import Candidate, load_suite, run_suite
-from champion.registry import Registry
-from champion.registry.check import check_entry
-from champion.report import render_html
-from champion.runner import RunConfig
-from champion.store import Store
-from champion.web.dashboard import create_dashboard
-from champion.web.runs import RunCache
+from champion._registry import Registry
+from champion._registry.check import check_entry
+from champion._report import render_html
+from champion._runner import RunConfig
+from champion._store import Store
+from champion._web.dashboard import create_dashboard
+from champion._web.runs import RunCache
 from tests.conftest import ROOT, run_cli
 from tests.web.servers import ServerThread
 
@@ -325,9 +325,9 @@ def test_an_empty_store_has_an_overview(tmp_path: Path) -> None:
 def test_a_run_still_running_is_shown_without_a_ranking(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from champion.ranking import Ranking
-    from champion.records import ModelRun, Trial
-    from champion.results import RunResult
+    from champion._ranking import Ranking
+    from champion._records import ModelRun, Trial
+    from champion._results import RunResult
 
     result = RunResult(
         run_id="live0001", task=TASK, suite_version="1", strategy="full", repeats=2, cases=1,

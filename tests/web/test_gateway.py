@@ -15,10 +15,10 @@ import openai
 import pytest
 
 from champion import Store, run_suite
-from champion.registry.entries import Registry
-from champion.registry.router import Router, RouterConfig
+from champion._registry.entries import Registry
+from champion._registry.router import Router, RouterConfig
+from champion._web.gateway import create_gateway
 from champion.testing import MockOpenAIServer
-from champion.web.gateway import create_gateway
 from tests.router.fakes import TASK, FakeRegistry, candidate
 from tests.router.test_registry_end_to_end import suite, triage
 from tests.web.servers import ServerThread
@@ -216,7 +216,7 @@ def test_with_a_token_every_request_needs_it(start: Callable[..., ServerThread])
 def test_cli_refuses_a_public_bind_without_a_token(tmp_path: Any) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CHAMPION_TOKEN"}
     result = subprocess.run(
-        [sys.executable, "-m", "champion.cli", "gateway", "--host", "0.0.0.0",
+        [sys.executable, "-m", "champion", "gateway", "--host", "0.0.0.0",
          "--db", f"sqlite:///{tmp_path / 'c.db'}"],
         capture_output=True, text=True, env=env, timeout=60, check=False)
     assert result.returncode == 2
@@ -235,7 +235,7 @@ def test_cli_serves_a_promoted_task(db_url: str) -> None:
             port = probe.getsockname()[1]
         token = "gateway-cli-token-7d1e"
         process = subprocess.Popen(
-            [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port),
+            [sys.executable, "-m", "champion", "gateway", "--port", str(port),
              "--db", db_url], stderr=subprocess.PIPE, text=True,
             env={**os.environ, "CHAMPION_TOKEN": token})
         try:
@@ -268,7 +268,7 @@ def test_cli_names_its_database_and_warns_when_it_serves_no_task(tmp_path: Any) 
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k not in ("CHAMPION_TOKEN", "CHAMPION_DB")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port), "--workers", "1",
+        [sys.executable, "-m", "champion", "gateway", "--port", str(port), "--workers", "1",
          "--db", "sqlite:///empty.db"], stderr=subprocess.PIPE, text=True, env=env,
         cwd=tmp_path)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from champion.registry.router import RouterConfig
+from champion._registry.router import RouterConfig
 from champion.testing import MockOpenAIServer
 from tests.router.fakes import TASK, candidate
 from tests.web.gateways import MESSAGES, StartGateway, registry_of, timing

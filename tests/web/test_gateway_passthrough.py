@@ -10,9 +10,9 @@ import httpx
 import openai
 import pytest
 
-from champion.registry.router import Router, RouterConfig
+from champion._registry.router import Router, RouterConfig
+from champion._web.gateway import GatewayConfig
 from champion.testing import MockOpenAIServer
-from champion.web.gateway import GatewayConfig
 from tests.router.fakes import TASK, candidate
 from tests.web.gateways import MESSAGES, StartGateway, client, registry_of, timing
 

@@ -14,7 +14,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from champion import Store, run_suite
-from champion.registry.entries import Registry
+from champion._registry.entries import Registry
 from champion.testing import MockOpenAIServer
 from tests.router.fakes import TASK, candidate
 from tests.router.test_registry_end_to_end import suite, triage
@@ -76,7 +76,7 @@ def test_two_gateways_on_postgresql_serve_a_new_promotion_within_the_bound(
             for workers in (2, 1):
                 port = _port()
                 processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "champion.cli", "gateway", "--port", str(port),
+                    [sys.executable, "-m", "champion", "gateway", "--port", str(port),
                      "--db", db, "--workers", str(workers), "--refresh", str(REFRESH_S),
                      "--log-format", "none"], stderr=subprocess.PIPE, text=True,
                     env={k: v for k, v in os.environ.items() if k != "CHAMPION_TOKEN"}))

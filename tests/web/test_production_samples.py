@@ -11,14 +11,14 @@ import openai
 import pytest
 
 from champion import Store, run_suite
-from champion.registry.entries import Registry
-from champion.registry.router import RouterConfig
+from champion._registry.entries import Registry
+from champion._registry.router import RouterConfig
+from champion._web.dashboard import create_dashboard
+from champion._web.gateway.access import ACCESS_LOGGER, AccessLog
+from champion._web.gateway.calls import CallRecord
+from champion._web.gateway.recorder import SampleRecorder
+from champion._web.gateway.server import GatewaySettings, build_app
 from champion.testing import MockOpenAIServer
-from champion.web.dashboard import create_dashboard
-from champion.web.gateway.access import ACCESS_LOGGER, AccessLog
-from champion.web.gateway.calls import CallRecord
-from champion.web.gateway.recorder import SampleRecorder
-from champion.web.gateway.server import GatewaySettings, build_app
 from tests.router.fakes import TASK, candidate
 from tests.router.test_registry_end_to_end import suite, triage
 from tests.web.gateways import MESSAGES, StartGateway

@@ -14,14 +14,14 @@ import httpx
 import pytest
 
 from champion import Candidate, load_suite, run_suite
-from champion.runner import RunConfig
-from champion.store import Store
-from champion.web.dashboard import create_dashboard
-from champion.workflow import load_workflow
-from champion.workflow.items import load_items
-from champion.workflow.plan import plan_workflow
-from champion.workflow.promotion import WorkflowRegistry
-from champion.workflow.verify import verify_plan
+from champion._runner import RunConfig
+from champion._store import Store
+from champion._web.dashboard import create_dashboard
+from champion._workflow import load_workflow
+from champion._workflow.items import load_items
+from champion._workflow.plan import plan_workflow
+from champion._workflow.promotion import WorkflowRegistry
+from champion._workflow.verify import verify_plan
 from tests.conftest import ROOT
 from tests.web.servers import ServerThread
 

@@ -7,9 +7,9 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from champion.ranking import Ranking
-from champion.records import ModelRun
-from champion.store import Store
+from champion._ranking import Ranking
+from champion._records import ModelRun
+from champion._store import Store
 from tests.store.factories import SUITE_JSON, line, result
 
 _ids = itertools.count(1)

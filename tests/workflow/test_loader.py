@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from champion.cli.main import cli
-from champion.errors import WorkflowError
-from champion.store import Store
-from champion.workflow import load_workflow
+from champion._cli.main import cli
+from champion._errors import WorkflowError
+from champion._store import Store
+from champion._workflow import load_workflow
 from tests.workflow.factories import Figures, store_run
 
 TASKS = ["posting-summary", "job-posting-grading", "ticket-triage"]

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from champion.cli.main import cli
-from champion.errors import InputError
-from champion.store import Store
-from champion.workflow import load_workflow
-from champion.workflow.plan import plan_workflow
-from champion.workflow.projection import project
-from champion.workflow.solver import Problem, solve
+from champion._cli.main import cli
+from champion._errors import InputError
+from champion._store import Store
+from champion._workflow import load_workflow
+from champion._workflow.plan import plan_workflow
+from champion._workflow.projection import project
+from champion._workflow.solver import Problem, solve
 from tests.workflow.factories import Figures, store_run
 
 PIPELINE = """\
@@ -249,11 +249,11 @@ def test_only_solving_imports_the_solver() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, champion, champion.workflow as w, champion.cli.plan, "
-            "champion.workflow.plan, champion.workflow.promotion, champion.web.workflows\n"
+    code = ("import sys, champion, champion._workflow as w, champion._cli.plan, "
+            "champion._workflow.plan, champion._workflow.promotion, champion._web.workflows\n"
             "for name in w.__all__: getattr(w, name)\n"
             "assert 'highspy' not in sys.modules, 'imported early'\n"
-            "from champion.workflow.solver import solver_version\n"
+            "from champion._workflow.solver import solver_version\n"
             "print(solver_version())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from champion.cli.main import cli
-from champion.registry import Registry
-from champion.registry.router import Router
-from champion.store import Store
+from champion._cli.main import cli
+from champion._registry import Registry
+from champion._registry.router import Router
+from champion._store import Store
 from tests.workflow.factories import Figures, store_run
 
 WORKFLOW = """\

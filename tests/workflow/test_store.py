@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from champion.errors import InputError
-from champion.store import Store, WorkflowRouteRow
-from champion.workflow import load_items, load_workflow, plan_workflow, verify_plan
+from champion._errors import InputError
+from champion._store import Store, WorkflowRouteRow
+from champion._workflow import load_items, load_workflow, plan_workflow, verify_plan
 from tests.workflow.factories import Figures, store_run
 
 
@@ -72,7 +72,7 @@ def test_a_provider_that_fails_is_recorded_and_its_items_go_no_further(
     with Store(db) as store:
         import sqlalchemy as sa
 
-        from champion.store import schema
+        from champion._store import schema
 
         with store.engine.begin() as connection:  # "down" now refuses every call
             connection.execute(schema.run_models.update().where(

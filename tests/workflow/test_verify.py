@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from champion.cli.main import cli
-from champion.store import Store
+from champion._cli.main import cli
+from champion._store import Store
 from champion.testing import OllamaModel, OllamaProtocolServer
 
 SUITES = {

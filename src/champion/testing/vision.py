@@ -14,7 +14,7 @@ import struct
 import zlib
 from typing import Any
 
-from champion.suite.images import image_size, sniff_media_type
+from champion._suite.images import image_size, sniff_media_type
 
 __all__ = ["decode_base64", "describe_image", "message_text", "png_first_pixel"]
 

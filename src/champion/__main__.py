@@ -1,0 +1,5 @@
+"""``python -m champion``: the command line."""
+
+from champion._cli.main import main
+
+main()

@@ -1,5 +1,0 @@
-"""``python -m champion.cli``."""
-
-from champion.cli.main import main
-
-main()
