@@ -25,6 +25,9 @@ then its time at that excess.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,9 +77,45 @@ def _highspy() -> Any:
     return importlib.import_module("highspy")
 
 
+_first_instance = threading.Lock()
+_banner_written = False
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A silent HiGHS instance.
+
+    HiGHS 1.16 writes a banner to file descriptor 1 when a process's first
+    instance is made, before any option can be set; it would corrupt
+    ``--format json`` on stdout, so the descriptor points at the null device
+    while that first instance is made.
+    """
+    global _banner_written
+    with _first_instance:
+        if _banner_written:
+            highs = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "wb") as null:
+                    os.dup2(null.fileno(), 1)
+                    highs = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_written = True
+    highs.silent()
+    return highs
+
+
 def solver_version() -> str:
     """``HiGHS x.y.z``."""
-    return f"HiGHS {_highspy().Highs().version()}"
+    highspy = _highspy()
+    parts = [getattr(highspy, f"HIGHS_VERSION_{part}", None)
+             for part in ("MAJOR", "MINOR", "PATCH")]
+    if all(part is not None for part in parts):
+        return "HiGHS " + ".".join(str(part) for part in parts)
+    return f"HiGHS {_new_highs(highspy).version()}"
 
 
 def solve(problem: Problem, *, fixed: Sequence[str] | None = None,
@@ -106,8 +145,7 @@ class _Model:
     def __init__(self, highspy: Any, problem: Problem, fixed: Sequence[str] | None,
                  relax: bool) -> None:
         self.highspy, self.problem = highspy, problem
-        h = self.highs = highspy.Highs()
-        h.silent()
+        h = self.highs = _new_highs(highspy)
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("time_limit", TIME_LIMIT_S)
         h.setOptionValue("threads", 1)
