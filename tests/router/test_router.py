@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from champion._registry.router import (
 )
 from champion.testing import MockOpenAIServer
 
-from .fakes import TASK, FakeRegistry, candidate
+from .fakes import TASK, FakeEntry, FakeRegistry, candidate
 
 VARS = {"ticket": "I was charged twice"}
 MakeRouter = Callable[..., Router]
@@ -263,6 +264,29 @@ def test_registry_is_reread_only_when_its_version_changed(
     assert answer.served_by == "second"
     time.sleep(0.05)
     assert provider._client is None  # the dropped champion's connections were closed
+
+
+class SlowFirstRead(FakeRegistry):
+    """A registry whose reads take a while (a busy database)."""
+
+    def entries(self, stage: str | None = None) -> list[FakeEntry]:
+        time.sleep(0.3)
+        return super().entries(stage)
+
+
+def test_a_call_during_the_first_read_waits_for_it_instead_of_finding_no_task(
+        registry: FakeRegistry) -> None:
+    slow = SlowFirstRead(registry.items, registry.revision)
+    router = Router(slow, RouterConfig(refresh_s=60))
+    try:
+        reader = threading.Thread(target=router.table.refresh)
+        reader.start()  # the gateway's first read, in a worker thread
+        time.sleep(0.05)
+        assert router.tasks() == [TASK]  # not [] while that read is in progress
+        assert router.complete(TASK, VARS).served_by == "champ"
+        reader.join()
+    finally:
+        router.close()
 
 
 class CountingServer(MockOpenAIServer):

@@ -114,8 +114,10 @@ class RouteTable:
         return self._version
 
     def current(self) -> dict[str, Route]:
-        """The routes, after checking the registry's version when ``refresh_s`` has passed."""
-        if time.monotonic() >= self._next_check:
+        """The routes, after checking the registry's version when ``refresh_s`` has passed
+        (or, until the registry was first read, every time: a read in progress elsewhere
+        must not make a caller see no routes)."""
+        if self._version is None or time.monotonic() >= self._next_check:
             self.refresh()
         return self._routes
 
@@ -134,6 +136,14 @@ class RouteTable:
             log.warning("registry unreadable, serving the last routes read: %s",
                         redact(str(exc)))
         return False
+
+    async def read_now(self) -> None:
+        """Read the registry in a worker thread (a gateway does so before it accepts
+        calls); a registry that cannot be read yet is read again later."""
+        try:
+            await asyncio.to_thread(self.refresh)
+        except ChampionError as exc:
+            log.warning("registry unreadable: %s", redact(str(exc)))
 
     async def watch(self) -> None:
         """Refresh every ``refresh_s`` in a worker thread, until cancelled."""

@@ -209,6 +209,7 @@ class Gateway:
                 for start in self._on_start:
                     start()
                 if self.config.watch_registry:
+                    await self.router.table.read_now()
                     self._watcher = asyncio.create_task(self.router.table.watch())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
