@@ -323,6 +323,9 @@ def main() -> None:
                         + f" {gateway_cpu if path in ('task', 'pass') else 0:9.3f} {errors:7d}"
                           f" {server_errors:4d}")
                     print(rows[-1], flush=True)
+                    if errors:
+                        print(f"      statuses other than 200: "
+                              f"{ {k: v for k, v in statuses.items() if k != 200} }", flush=True)
         print("  ref: a minimal aiohttp proxy (one process), the reference for what a proxy"
               " can reach here; +p50/+p95: added to the direct call's; gw CPU: CPU time of"
               " every gateway process per call")
