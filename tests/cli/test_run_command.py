@@ -104,10 +104,20 @@ def test_report_defaults_to_the_latest_run(triage_suite: Path, write: Write,
 def test_bad_models_file_and_spec_exit_2(triage_suite: Path, write: Write) -> None:
     bad = write("bad-models.yaml", "models:\n  - id: x\n    provider: openai\n    colour: red\n")
     result = run_cli(*RUN, str(triage_suite), "--models", str(bad))
-    assert result.returncode == 2 and f"{bad}:4: models[0].colour" in result.stderr
+    assert result.returncode == 2
+    assert f"{bad}:4: models[0]: unknown key 'colour'" in result.stderr
+    typo = write("typo-models.yaml", "models:\n  - provider: openai\n    model: m\n"
+                                     "    api_key_envv: KEY\n")
+    result = run_cli(*RUN, str(triage_suite), "--models", str(typo))
+    assert result.returncode == 2
+    assert "did you mean 'api_key_env'?" in result.stderr
     assert "Traceback" not in result.stderr
     spec = run_cli(*RUN, str(triage_suite), "-m", "no-slash-here")
     assert spec.returncode == 2 and "expected PROVIDER/MODEL" in spec.stderr
+    assert "--models" not in spec.stderr
+    file_as_spec = run_cli(*RUN, str(triage_suite), "-m", "models.yaml")
+    assert file_as_spec.returncode == 2
+    assert "a models file is given with --models models.yaml" in file_as_spec.stderr
 
 
 def test_models_lists_embedded_sizes_and_filters_by_size() -> None:

@@ -105,9 +105,11 @@ def parse_spec(spec: str) -> Candidate:
     """Parse ``PROVIDER/MODEL[@BASE_URL]`` (``builtin`` is handled by the caller)."""
     provider, slash, rest = spec.partition("/")
     if not slash or not provider or not rest:
+        hint = (f"; a models file is given with --models {spec}"
+                if spec.lower().endswith((".yaml", ".yml", ".json")) else "")
         raise CandidateError(
             f"model spec {spec!r}: expected PROVIDER/MODEL[@BASE_URL], e.g. ollama/qwen2.5:7b"
-        )
+            + hint)
     model, at, base_url = rest.partition("@")
     if at and not base_url.startswith(("http://", "https://")):
         model, base_url, at = rest, "", ""
@@ -156,6 +158,7 @@ def load_models_file(path: str | Path) -> list[Candidate]:
     Raises:
         CandidateError: ``path:line: problem``, whatever the file holds.
     """
+    from champion._suite.problems import plain_error
     from champion._suite.source import (
         DocumentError,
         clean_message,
@@ -186,11 +189,10 @@ def load_models_file(path: str | Path) -> list[Candidate]:
         try:
             candidate = Candidate.model_validate(item)
         except ValidationError as exc:
-            error = exc.errors()[0]
-            loc = tuple(p for p in error["loc"] if isinstance(p, str | int))
-            line = document.line_of(("models", index, *loc))
-            raise fail(line, f"models[{index}].{describe_path(loc)}: {error['msg']}") \
-                from None
+            at, about, message = plain_error(exc.errors()[0], Candidate)
+            line = document.line_of(("models", index, *at))
+            where = f"models[{index}]" + (f".{describe_path(about)}" if about else "")
+            raise fail(line, f"{where}: {message}") from None
         unusable = _unusable(candidate)
         if unusable is not None:
             key, message = unusable
