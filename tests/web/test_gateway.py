@@ -223,6 +223,22 @@ def test_cli_refuses_a_public_bind_without_a_token(tmp_path: Any) -> None:
     assert "CHAMPION_TOKEN" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["gateway", "serve"])
+def test_cli_refuses_a_port_in_use_before_saying_anything_else(command: str,
+                                                                tmp_path: Any) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "champion", command, "--port", str(port),
+             "--db", f"sqlite:///{tmp_path / 'c.db'}"],
+            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: {command}: cannot listen on 127.0.0.1:{port}:"
+                                     " Address already in use (choose another --port or --host)")
+
+
 def test_cli_serves_a_promoted_task(db_url: str) -> None:
     with MockOpenAIServer(triage) as fast, MockOpenAIServer(triage, delay_ms=20) as slow:
         run_suite(suite(), [candidate("fast", fast), candidate("slow", slow)], repeats=1,

@@ -110,7 +110,7 @@ def gateway(host: str, port: int, stage: str | None, db: str | None, workers: in
     """
     from champion._web.security import check_bind
 
-    token = check_bind(host, "gateway")
+    token = check_bind(host, port, "gateway")
     from champion._registry.breaker import BreakerConfig
     from champion._registry.router import RouterConfig
     from champion._registry.routes import HTTP_IN_FLIGHT

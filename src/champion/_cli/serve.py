@@ -22,7 +22,7 @@ def serve(host: str, port: int, db: str | None) -> None:
     from champion._web.dashboard import create_dashboard
     from champion._web.security import check_bind
 
-    token = check_bind(host, "serve")
+    token = check_bind(host, port, "serve")
     store = Store(db)
     try:
         app = create_dashboard(store, token)

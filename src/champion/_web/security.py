@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -41,11 +42,13 @@ def server_token() -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
-def check_bind(host: str, command: str) -> str | None:
-    """Refuse a non-loopback ``host`` without a token; returns the token to require.
+def check_bind(host: str, port: int, command: str) -> str | None:
+    """Refuse a non-loopback ``host`` without a token, and an address that cannot be
+    listened on (a port in use); returns the token to require.
 
     Raises:
-        InputError: naming ``CHAMPION_TOKEN`` (the CLI exits with status 2).
+        InputError: naming ``CHAMPION_TOKEN``, or the address and why (the CLI exits
+            with status 2).
     """
     token = server_token()
     if not is_loopback(host) and token is None:
@@ -53,6 +56,16 @@ def check_bind(host: str, command: str) -> str | None:
             f"{command}: binding {host} (beyond loopback) needs a token; set"
             f" {TOKEN_ENV} and every request must then send 'Authorization: Bearer <token>'"
         )
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind((address, port))
+        except OSError as exc:
+            raise InputError(f"{command}: cannot listen on {host}:{port}:"
+                             f" {exc.strerror or exc} (choose another --port or --host)"
+                             ) from None
     return token
 
 
