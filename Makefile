@@ -78,7 +78,7 @@ test: install system-deps
 # same browser flow with docs/ as the folder, to update docs/*.png on purpose.
 screenshots: install system-deps
 	CHAMPION_SCREENSHOTS="$(CURDIR)/docs" $(BIN)/python -m pytest -q -p no:cacheprovider \
-		tests/web/test_dashboard.py
+		tests/web/test_dashboard.py tests/web/test_workflow_pages.py
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -22,7 +22,6 @@ from champion._workflow.items import load_items
 from champion._workflow.plan import plan_workflow
 from champion._workflow.promotion import WorkflowRegistry
 from champion._workflow.verify import verify_plan
-from tests.conftest import ROOT
 from tests.web.servers import ServerThread
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -145,8 +144,8 @@ def test_the_page_shows_the_chain_and_keeps_model_output_inert(
         assert HOSTILE in page.locator("main").inner_text()
         assert page.locator("img").count() == 0
         assert page.locator("script").count() == 0
-        # CHAMPION_DOCS_SHOTS=1 refreshes the picture in docs/; else it goes to a temp folder.
-        shots = ROOT / "docs" if os.environ.get("CHAMPION_DOCS_SHOTS") else tmp_path
+        # make screenshots sets CHAMPION_SCREENSHOTS to docs/; else a temporary folder.
+        shots = Path(os.environ.get("CHAMPION_SCREENSHOTS") or tmp_path)
         page.screenshot(path=str(shots / "dashboard-workflow.png"), full_page=True)
     finally:
         context.close()
