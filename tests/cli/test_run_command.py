@@ -118,6 +118,7 @@ def test_bad_models_file_and_spec_exit_2(triage_suite: Path, write: Write) -> No
     file_as_spec = run_cli(*RUN, str(triage_suite), "-m", "models.yaml")
     assert file_as_spec.returncode == 2
     assert "a models file is given with --models models.yaml" in file_as_spec.stderr
+    assert "Traceback" not in file_as_spec.stderr
 
 
 def test_models_lists_embedded_sizes_and_filters_by_size() -> None:

@@ -100,5 +100,6 @@ def test_placement_in_a_models_file_is_checked_with_file_and_line(tmp_path: Path
     bad = tmp_path / "bad.yaml"
     bad.write_text("models:\n  - id: q\n    provider: llamacpp\n    model: /m/q.gguf\n"
                    "    placement:\n      gpus: 1\n")
-    with pytest.raises(CandidateError, match=r"bad\.yaml:6: models\[0\]\.placement\.gpus"):
+    with pytest.raises(CandidateError, match=r"bad\.yaml:6: models\[0\]\.placement: unknown"
+                                             r" key 'gpus'; did you mean 'num_gpus'\?"):
         load_models_file(bad)

@@ -236,7 +236,7 @@ def test_cli_refuses_a_port_in_use_before_saying_anything_else(command: str,
             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert result.stderr.strip() == (f"error: {command}: cannot listen on 127.0.0.1:{port}:"
-                                     " Address already in use (choose another --port or --host)")
+                                     " Address already in use")
 
 
 def test_cli_serves_a_promoted_task(db_url: str) -> None:

@@ -46,6 +46,11 @@ def candidate_filter(exclude: tuple[str, ...], max_size_gb: float | None,
 def selected_candidates(specs: tuple[str, ...], models_file: str | None,
                         where: CandidateFilter) -> list[Candidate]:
     """:func:`select_candidates`, its empty-filter error in the words of the options."""
+    for spec in specs:
+        if spec.lower().endswith((".yaml", ".yml", ".json")) and (
+                "/" not in spec or Path(spec).is_file()):
+            raise InputError(f"-m {spec!r}: a model spec is PROVIDER/MODEL[@BASE_URL];"
+                             f" a models file is given with --models {spec}")
     try:
         return select_candidates(specs, models_file, where)
     except NoCandidateSelected:

@@ -105,11 +105,9 @@ def parse_spec(spec: str) -> Candidate:
     """Parse ``PROVIDER/MODEL[@BASE_URL]`` (``builtin`` is handled by the caller)."""
     provider, slash, rest = spec.partition("/")
     if not slash or not provider or not rest:
-        hint = (f"; a models file is given with --models {spec}"
-                if spec.lower().endswith((".yaml", ".yml", ".json")) else "")
         raise CandidateError(
             f"model spec {spec!r}: expected PROVIDER/MODEL[@BASE_URL], e.g. ollama/qwen2.5:7b"
-            + hint)
+        )
     model, at, base_url = rest.partition("@")
     if at and not base_url.startswith(("http://", "https://")):
         model, base_url, at = rest, "", ""

@@ -64,8 +64,7 @@ def check_bind(host: str, port: int, command: str) -> str | None:
             probe.bind((address, port))
         except OSError as exc:
             raise InputError(f"{command}: cannot listen on {host}:{port}:"
-                             f" {exc.strerror or exc} (choose another --port or --host)"
-                             ) from None
+                             f" {exc.strerror or exc}") from None
     return token
 
 
