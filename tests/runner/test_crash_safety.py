@@ -99,6 +99,7 @@ def _same_run(reference_db: str, db: str, strategy: str) -> None:
         [killed_id] = killed.run_ids("crash")
         expected, got = reference.load_run(reference_id), killed.load_run(killed_id)
         stored = Counter(t.key for t in got.trials)
+        assert stored, "the resumed run stored no trial"
         assert set(stored.values()) == {1}, "a trial was stored twice"
         assert got.status == "complete" and got.seed == expected.seed == 7
         assert got.strategy == strategy

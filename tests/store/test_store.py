@@ -72,6 +72,22 @@ def test_every_field_of_a_run_and_its_models_survives(any_db: str) -> None:
     assert (loaded.champion, loaded.runner_up) == ("a", "b")
 
 
+def test_a_run_begins_with_its_models_in_the_same_write(any_db: str) -> None:
+    """A process killed right after the run is begun leaves a run that a resume can
+    finish: its candidates are there (a resume without them would run nothing)."""
+    from champion._runner.memory import MemorySink
+
+    begun = result("r1")
+    begun.models = [model("a", base_url="http://h:1/v1"), model("b")]
+    with Store(any_db) as store:
+        store.begin_run(begun)
+    with Store(any_db) as store:
+        assert [m.model for m in store.load_run("r1").models] == ["a", "b"]
+    sink = MemorySink()
+    sink.begin_run(begun)
+    assert [m.model for m in sink.load_run("r1").models] == ["a", "b"]
+
+
 def test_add_trials_never_stores_a_trial_twice(any_db: str) -> None:
     with Store(any_db) as store:
         _stored_run(store)

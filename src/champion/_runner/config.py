@@ -70,7 +70,8 @@ class TrialSink(Protocol):
     """Where measured trials go while a run goes on (the store)."""
 
     def begin_run(self, result: RunResult) -> None:
-        """Record the run before its first trial."""
+        """Record the run and its models (``result.models``) before its first trial,
+        all or nothing."""
 
     def add_model(self, run_id: str, model: ModelRun) -> None:
         """Record (or update) what is known of a model in this run."""

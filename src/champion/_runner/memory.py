@@ -24,7 +24,7 @@ class MemorySink:
     def begin_run(self, result: RunResult) -> None:
         """Record a run as started."""
         self.runs[result.run_id] = result
-        self.models.setdefault(result.run_id, {})
+        self.models[result.run_id] = {model.model: replace(model) for model in result.models}
         self.trials.setdefault(result.run_id, [])
 
     def add_model(self, run_id: str, model: ModelRun) -> None:

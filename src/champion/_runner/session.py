@@ -284,10 +284,8 @@ class RunSession:
                             self.config.flush_interval_s)
         for model, why in self.excluded.items():
             self.strategy.stop(model, f"excluded: {why}")
-        if self.previous is None:
+        if self.previous is None:  # with the run's candidates, known before any runs
             self.sink.begin_run(self._result("running", trials=[]))
-            for run in self.runs.values():  # the run's candidates, known before any runs
-                self.sink.add_model(self.run_id, run)
         self.listener.run_started(self.run_id)
         loop = RunLoop(self.strategy, self.executor, recorder, self.listener, self.lane,
                        {case.id: case for case in self.suite.cases}, self.runs)

@@ -102,15 +102,24 @@ class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, Ju
     # -- writing ---------------------------------------------------------
 
     def begin_run(self, result: RunResult) -> None:
-        """Record a run as started."""
-        self._write(lambda connection: connection.execute(schema.runs.insert().values(
-            id=result.run_id, task=result.task, suite_version=result.suite_version,
-            strategy=result.strategy, repeats=result.repeats, cases=result.cases,
-            seed=result.seed, status="running", started_at=result.started_at,
-            suite_json=result.suite_json, case_info=result.case_info,
-            suite_fingerprint=result.suite_fingerprint, lanes=result.lanes,
-            config=result.config, format_version=result.format_version,
-        )))
+        """Record a run as started, with its models, in one transaction (a process
+        killed in between leaves no run that a resume would find without candidates)."""
+        models = [_without_secrets(model_to_row(result.run_id, model, _MODEL_COLUMNS))
+                  for model in result.models]
+
+        def work(connection: Connection) -> None:
+            connection.execute(schema.runs.insert().values(
+                id=result.run_id, task=result.task, suite_version=result.suite_version,
+                strategy=result.strategy, repeats=result.repeats, cases=result.cases,
+                seed=result.seed, status="running", started_at=result.started_at,
+                suite_json=result.suite_json, case_info=result.case_info,
+                suite_fingerprint=result.suite_fingerprint, lanes=result.lanes,
+                config=result.config, format_version=result.format_version,
+            ))
+            if models:
+                connection.execute(schema.run_models.insert(), models)
+
+        self._write(work)
 
     def add_model(self, run_id: str, model: ModelRun) -> None:
         """Record (or replace) a model's facts in a run."""
