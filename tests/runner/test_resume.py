@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from champion import Candidate, RunConfig, run_suite
+from champion._store import Store
 from champion.testing.scripted import ScriptedModel, ScriptedServerProcess
 from tests.conftest import run_cli
 
@@ -61,6 +64,32 @@ def test_resume_with_other_candidates_is_refused(triage_suite: Path, db_url: str
     assert "resume with the same candidates" in other.stderr and "Traceback" not in other.stderr
     same = run_cli("run", str(triage_suite), "--db", db_url, "--resume", run_id)
     assert same.returncode == 0, same.stderr
+
+
+def test_a_run_stopped_before_its_candidates_were_stored_is_not_resumed_with_none(
+        triage_suite: Path, db_url: str) -> None:
+    first = run_cli("run", str(triage_suite), "-m", "test/good", "--db", db_url,
+                    "--repeats", "1")
+    assert first.returncode == 0, first.stderr
+    run_id = first.stdout.split("run id: ")[1].split()[0]
+    engine = create_engine(db_url)
+    with engine.begin() as connection:  # what a database written by an older release may hold
+        for table in ("trials", "rankings", "run_models"):
+            connection.execute(text(f"DELETE FROM {table} WHERE run_id = :id"), {"id": run_id})
+        connection.execute(text("UPDATE runs SET status = 'interrupted' WHERE id = :id"),
+                           {"id": run_id})
+    engine.dispose()
+    bare = run_cli("run", str(triage_suite), "--db", db_url, "--resume", run_id)
+    assert bare.returncode == 2, bare.stdout
+    assert "that run recorded no candidate" in bare.stderr and "Traceback" not in bare.stderr
+    given = run_cli("run", str(triage_suite), "-m", "test/good", "--db", db_url,
+                    "--resume", run_id)
+    assert given.returncode == 0, given.stderr
+    assert f"run id: {run_id}" in given.stdout
+    with Store(db_url) as store:
+        resumed = store.load_run(run_id)
+        assert resumed.status == "complete" and [m.model for m in resumed.models] == ["good"]
+        assert store.count_trials(run_id) > 0
 
 
 def test_run_suite_works_inside_a_running_event_loop(triage_suite: Path, db_url: str) -> None:

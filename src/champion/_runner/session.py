@@ -186,6 +186,9 @@ class RunSession:
                              " differs); start a new run")
         theirs = {m.model: m.key for m in previous.models}
         ours = {c.id for c in candidates}
+        if not theirs and not ours:
+            raise InputError(f"{where}: that run recorded no candidate (it was stopped before"
+                             " it began); give the candidates again or start a new run")
         if theirs and ours != set(theirs):
             raise InputError(
                 f"{where}: that run's candidates are " + ", ".join(sorted(theirs))
