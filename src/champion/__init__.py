@@ -12,7 +12,6 @@ command) starts without loading what it does not need. The modules under
 ``champion`` are not API: import from here (or from ``champion.testing``).
 """
 
-import importlib as _importlib
 import typing as _typing
 
 from champion._errors import (
@@ -33,6 +32,7 @@ from champion._errors import (
     UnknownModel,
     WorkflowError,
 )
+from champion._lazy import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from champion._api import (
@@ -308,14 +308,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'champion' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

@@ -14,8 +14,9 @@ See ``docs/judges.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from champion._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from champion._judge.grader import Judge, Judgement
@@ -44,14 +45,4 @@ __all__ = ["DEFAULT_TEMPLATE", "Judge", "JudgeMember", "JudgeOptions", "JudgeSpe
            "resolve_judge"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'champion._judge' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

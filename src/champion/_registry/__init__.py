@@ -5,8 +5,9 @@ Names are imported on first use, so importing one part does not load the others.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from champion._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from champion._registry.entries import STAGES, RegisteredModel, Registry, RegistryEntry
@@ -21,14 +22,4 @@ _LAZY = {
 __all__ = ["STAGES", "RegisteredModel", "Registry", "RegistryEntry"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'champion._registry' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -104,8 +104,7 @@ class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, Ju
     def begin_run(self, result: RunResult) -> None:
         """Record a run as started, with its models, in one transaction (a process
         killed in between leaves no run that a resume would find without candidates)."""
-        models = [_without_secrets(model_to_row(result.run_id, model, _MODEL_COLUMNS))
-                  for model in result.models]
+        models = [_model_row(result.run_id, model) for model in result.models]
 
         def work(connection: Connection) -> None:
             connection.execute(schema.runs.insert().values(
@@ -123,7 +122,7 @@ class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, Ju
 
     def add_model(self, run_id: str, model: ModelRun) -> None:
         """Record (or replace) a model's facts in a run."""
-        row = _without_secrets(model_to_row(run_id, model, _MODEL_COLUMNS))
+        row = _model_row(run_id, model)
         table = schema.run_models
 
         def work(connection: Connection) -> None:
@@ -294,6 +293,11 @@ class Store(RunQueries, PromotionQueries, WorkflowQueries, ProductionQueries, Ju
             .order_by(rankings.c.rank.is_(None), rankings.c.rank, table.c.model)
         ).mappings().all()
         return [model_from_row(row) for row in rows]
+
+
+def _model_row(run_id: str, model: ModelRun) -> dict[str, Any]:
+    """A model's row in a run, without secrets."""
+    return _without_secrets(model_to_row(run_id, model, _MODEL_COLUMNS))
 
 
 def _without_secrets(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,9 @@ Names are imported on first use, so loading a workflow file does not load the so
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from champion._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from champion._workflow.items import Item, load_items
@@ -46,14 +47,4 @@ __all__ = ["Budget", "Item", "Plan", "Step", "Verification", "Workflow", "Workfl
            "verify_plan"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'champion._workflow' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

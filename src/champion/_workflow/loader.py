@@ -9,7 +9,6 @@ when the caller knows the stored tasks, name only tasks with a stored run.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from champion._errors import WorkflowError
+from champion._suite.document import closest
 from champion._suite.source import (
     DocumentError,
     KeyPath,
@@ -34,8 +34,8 @@ __all__ = ["did_you_mean", "load_workflow"]
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a known word is close to ``word``, else ``""``."""
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(word, known)
+    return "" if close is None else f" (did you mean {close!r}?)"
 
 
 def load_workflow(path: str | Path, tasks: Collection[str] | None = None) -> Workflow:
